@@ -116,6 +116,8 @@ export interface IdpAdapter {
    * write-ahead record).
    */
   findBySoftwareId(softwareId: string, signal?: AbortSignal): Promise<Registration[] | null>;
+  /** Requires `disableClient`: a disabled client can neither authenticate nor obtain tokens. */
+  setDisabled(clientId: string, disabled: boolean, signal?: AbortSignal): Promise<void>;
 }
 
 /** Configuration an adapter is built from (resolved from an IdentityProvider and its Secrets). */
