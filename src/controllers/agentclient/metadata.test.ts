@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { ClientMetadata } from '../../idp/adapter.ts';
 import { agentClient } from './testdata.ts';
 import { agentMetadataField, desiredMetadata, metadataDrift, normalizeScope, parseSoftwareId, softwareId } from './metadata.ts';
 
@@ -84,7 +85,7 @@ describe('metadataDrift', () => {
     expect(metadataDrift(base, echoed)).toEqual([]);
   });
 
-  it.each([
+  it.each<[string, Partial<ClientMetadata>]>([
     ['scope', { scope: 'a b admin' }],
     ['client_name', { client_name: 'other' }],
     ['grant_types', { grant_types: ['client_credentials', 'refresh_token'] }],
