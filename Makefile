@@ -1,0 +1,86 @@
+# agent-identity-operator. `make help` lists the targets.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+# Every target runs on the pinned Node (hack/node.sh installs it into a cache when the machine's is too old).
+NODE_BIN := $(shell bash hack/node.sh)
+export PATH := $(NODE_BIN):$(PATH)
+
+BIN := node_modules/.bin
+# Extra arguments for every vitest run, e.g. VITEST_ARGS='-t "rotation"'.
+VITEST_ARGS ?=
+# When set, each vitest run also writes a JSON report <dir>/<project>.json (used by .ci/run).
+VITEST_REPORT_DIR ?=
+vitest_report = $(if $(VITEST_REPORT_DIR),--reporter=default --reporter=json --outputFile.json=$(VITEST_REPORT_DIR)/$(1).json)
+# kube-apiserver/etcd/kubectl folder: KUBEBUILDER_ASSETS when set, else built once into a cache.
+ASSETS = $${KUBEBUILDER_ASSETS:-$$(bash hack/envtest/provision.sh)}
+DEV := node src/dev/cli.ts
+
+##@ General
+.PHONY: help
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^##@/ {printf "\n%s\n", substr($$0, 5)} /^[a-zA-Z_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+##@ Setup
+node_modules/.deps-stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+.PHONY: deps
+deps: node_modules/.deps-stamp ## Install npm dependencies (npm ci; again only when package*.json change)
+
+.PHONY: envtest
+envtest: ## Provision kube-apiserver, etcd and kubectl (KUBEBUILDER_ASSETS, or a cached Go build) and print their folder
+	@echo "$(ASSETS)"
+
+##@ Build and checks
+.PHONY: generate
+generate: deps ## Regenerate TypeScript types (and other generated files) from crds/
+	@if test -f hack/generate.ts; then node hack/generate.ts; else echo "generate: hack/generate.ts not present yet; nothing to generate"; fi
+
+.PHONY: verify-generated
+verify-generated: deps ## Fail when generated files are stale
+	@if test -f hack/generate.ts; then node hack/generate.ts --check; else echo "verify-generated: hack/generate.ts not present yet; skipped"; fi
+
+.PHONY: typecheck
+typecheck: deps ## Type-check everything (src, test, hack)
+	$(BIN)/tsc -p tsconfig.json --noEmit
+
+.PHONY: lint
+lint: deps ## Lint with eslint (type-aware rules)
+	$(BIN)/eslint .
+
+.PHONY: build
+build: deps ## Compile src/ to dist/
+	$(BIN)/tsc -p tsconfig.build.json
+
+##@ Tests
+.PHONY: test-unit
+test-unit: deps ## Unit tests (src/**/*.test.ts)
+	$(BIN)/vitest run --project unit --passWithNoTests $(call vitest_report,unit) $(VITEST_ARGS)
+
+.PHONY: test-integration
+test-integration: deps ## Integration tests against a real kube-apiserver + etcd and a real IdP
+	KUBEBUILDER_ASSETS="$(ASSETS)" $(BIN)/vitest run --project integration $(call vitest_report,integration) $(VITEST_ARGS)
+
+.PHONY: test
+test: verify-generated typecheck lint test-unit test-integration ## Everything CI runs: generated files, types, lint, unit and integration tests
+
+##@ Development stack (control plane + CRDs + embedded IdP)
+.PHONY: dev
+dev: deps ## Run the dev stack in the foreground with a short tour; Ctrl-C stops it all
+	$(DEV) run --tour
+
+.PHONY: dev-up
+dev-up: deps ## Start the dev stack in the background; returns when ready (.dev/kubeconfig, .dev/env)
+	$(DEV) up
+
+.PHONY: dev-down
+dev-down: ## Stop the background dev stack (harmless when nothing runs)
+	@if test -d node_modules; then $(DEV) down; fi
+
+.PHONY: clean
+clean: dev-down ## Remove build output and dev state (not the envtest binary cache)
+	rm -rf dist .dev coverage test-results .ci-out
