@@ -64,8 +64,8 @@ export const policyArb: fc.Arbitrary<PolicyInput> = fc.record({
 });
 
 /** Policies with distinct names (so "the refusing policy" is well defined). */
-export const policiesArb = (maxLength = 4): fc.Arbitrary<PolicyInput[]> =>
-  fc.uniqueArray(policyArb, { maxLength, selector: (p) => p.name });
+export const policiesArb = (maxLength = 4, minLength = 0): fc.Arbitrary<PolicyInput[]> =>
+  fc.uniqueArray(policyArb, { minLength, maxLength, selector: (p) => p.name });
 
 /** A requested scope list (may contain duplicates). */
 export const requestedArb = fc.array(scopeArb, { maxLength: 10 });
