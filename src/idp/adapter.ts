@@ -133,6 +133,19 @@ export interface IdpAdapterConfig {
   timeoutMs?: number;
   /** Injectable for tests; defaults to global fetch. */
   fetch?: typeof fetch;
+  /** Called after every HTTP call to the IdP (for latency metrics). Carries no credential. */
+  onCall?: (call: IdpCallRecord) => void;
+}
+
+/** One HTTP call an adapter made to its IdP. */
+export interface IdpCallRecord {
+  /** Adapter operation, e.g. `discover`, `register`, `read`, `update`, `delete`, `revokeGrants`. */
+  operation: string;
+  /** HTTP status; undefined when no response arrived (network error, timeout). */
+  status: number | undefined;
+  durationMs: number;
+  /** Set when the call failed, with the IdpError code it was classified as. */
+  errorCode?: IdpError['code'];
 }
 
 export type IdpAdapterFactory = (config: IdpAdapterConfig) => IdpAdapter;
