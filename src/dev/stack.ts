@@ -1,0 +1,166 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { CoreV1Api, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { applyCrds, isConflict, isNotFound, loadKubeConfig, startControlPlane, type ControlPlane } from '../envtest/index.ts';
+import { startEmbeddedIdp } from '../idp/embedded/server.ts';
+import { renderEnvFile } from './env.ts';
+
+/** Namespace the operator runs in; the IdentityProvider's Secret references resolve here. */
+export const OPERATOR_NAMESPACE = 'agent-identity-system';
+/** Secret names the sample IdentityProvider (type: embedded) refers to; key `token` in each. */
+export const INITIAL_ACCESS_TOKEN_SECRET = 'embedded-idp-initial-access-token';
+export const ADMIN_TOKEN_SECRET = 'embedded-idp-admin-token';
+/** Fixed by default so the issuer (and every registration made against it) stays stable. */
+export const DEFAULT_IDP_PORT = 9400;
+
+export interface DevStackOptions {
+  /** State folder (`.dev` for make dev): control plane data, kubeconfig, env, token files. */
+  dataDir: string;
+  /** Folder of the CRD YAML (default `crds`). */
+  crdsDir?: string;
+  /** Embedded IdP port; 0 picks a free one (tests). Default DEFAULT_IDP_PORT. */
+  idpPort?: number;
+  logger: Logger;
+}
+
+export interface DevStack {
+  controlPlane: ControlPlane;
+  kubeConfig: KubeConfig;
+  /** `<dataDir>/kubeconfig` (admin). */
+  kubeconfigPath: string;
+  /** `<dataDir>/env`: shell lines KUBECONFIG=..., IDP_ISSUER=..., ... */
+  envPath: string;
+  issuer: string;
+  registrationEndpoint: string;
+  initialAccessTokenFile: string;
+  adminTokenFile: string;
+  crds: string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Start the development stack step by step: a control plane with its data under `dataDir`, the
+ * CRDs, the embedded IdP, and the Secrets an `embedded` IdentityProvider refers to. Each step
+ * is undone by `stop()` in reverse order; a failing step stops what was started before it.
+ */
+export async function startDevStack(options: DevStackOptions): Promise<DevStack> {
+  const dataDir = path.resolve(options.dataDir);
+  const { logger } = options;
+  await mkdir(path.join(dataDir, 'secrets'), { recursive: true, mode: 0o700 });
+  const undo: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    await rm(path.join(dataDir, 'ready'), { force: true });
+    for (const step of undo.reverse()) await step();
+    undo.length = 0;
+  };
+  try {
+    // Step 1: control plane (etcd + kube-apiserver), state kept in <dataDir>/controlplane.
+    const controlPlane = await startControlPlane({ dataDir: path.join(dataDir, 'controlplane'), logger });
+    undo.push(() => controlPlane.stop());
+    const kubeconfigPath = path.join(dataDir, 'kubeconfig');
+    await copyFile(controlPlane.kubeconfigPath, kubeconfigPath);
+    const kubeConfig = loadKubeConfig(kubeconfigPath);
+
+    // Step 2: CRDs.
+    const crds = await applyCrds(kubeConfig, options.crdsDir ?? 'crds');
+    logger.info({ crds }, 'dev: CRDs installed');
+
+    // Step 3: embedded IdP, with tokens kept in 0600 files so they survive a restart.
+    const initialAccessTokenFile = path.join(dataDir, 'secrets', 'initial-access-token');
+    const adminTokenFile = path.join(dataDir, 'secrets', 'admin-token');
+    const idp = await startEmbeddedIdp({
+      host: '127.0.0.1',
+      port: options.idpPort ?? DEFAULT_IDP_PORT,
+      initialAccessToken: await ensureToken(initialAccessTokenFile),
+      adminToken: await ensureToken(adminTokenFile),
+      logger: logger.child({ component: 'embedded-idp' }),
+    });
+    undo.push(() => idp.stop());
+    const registrationEndpoint = await discoverRegistrationEndpoint(idp.issuer);
+    logger.info({ issuer: idp.issuer }, 'dev: embedded IdP ready');
+
+    // Step 4: the Secrets the sample IdentityProvider refers to, in the operator namespace.
+    await ensureNamespace(kubeConfig, OPERATOR_NAMESPACE);
+    await upsertTokenSecret(kubeConfig, INITIAL_ACCESS_TOKEN_SECRET, idp.initialAccessToken);
+    await upsertTokenSecret(kubeConfig, ADMIN_TOKEN_SECRET, idp.adminToken);
+
+    // Step 5 (to come, once src/main.ts lands): run the operator as its ServiceAccount, e.g. with
+    // controlPlane.createServiceAccountKubeConfig(OPERATOR_NAMESPACE, 'agent-identity-operator')
+    // after applying config/rbac, and push its stop onto `undo`.
+    // Step 6 (to come, once config/samples lands): `controlPlane.kubectl(['apply', '-k', 'config/samples'])`.
+
+    const envPath = path.join(dataDir, 'env');
+    await writeFile(
+      envPath,
+      renderEnvFile({
+        kubeconfigPath,
+        kubectl: controlPlane.assets.kubectl,
+        issuer: idp.issuer,
+        registrationEndpoint,
+        initialAccessTokenFile,
+        adminTokenFile,
+      }),
+    );
+    await writeFile(path.join(dataDir, 'ready'), `${process.pid}\n`);
+    return {
+      controlPlane,
+      kubeConfig,
+      kubeconfigPath,
+      envPath,
+      issuer: idp.issuer,
+      registrationEndpoint,
+      initialAccessTokenFile,
+      adminTokenFile,
+      crds,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+async function ensureToken(file: string): Promise<string> {
+  if (existsSync(file)) {
+    const token = (await readFile(file, 'utf8')).trim();
+    if (token) return token;
+  }
+  const token = randomBytes(32).toString('base64url');
+  await writeFile(file, `${token}\n`, { mode: 0o600 });
+  return token;
+}
+
+/** RFC 8414 section 3: the registration endpoint comes from the IdP's own metadata. */
+async function discoverRegistrationEndpoint(issuer: string): Promise<string> {
+  const response = await fetch(`${issuer}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(10_000) });
+  if (!response.ok) throw new Error(`embedded IdP discovery answered ${response.status}`);
+  const metadata = (await response.json()) as { registration_endpoint?: string };
+  if (!metadata.registration_endpoint) throw new Error('embedded IdP advertises no registration_endpoint');
+  return metadata.registration_endpoint;
+}
+
+async function ensureNamespace(kubeConfig: KubeConfig, name: string): Promise<void> {
+  try {
+    await kubeConfig.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name } } });
+  } catch (error) {
+    if (!isConflict(error)) throw error;
+  }
+}
+
+async function upsertTokenSecret(kubeConfig: KubeConfig, name: string, token: string): Promise<void> {
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  const body: V1Secret = {
+    metadata: { name, namespace: OPERATOR_NAMESPACE, labels: { 'app.kubernetes.io/part-of': 'agent-identity-dev' } },
+    type: 'Opaque',
+    stringData: { token },
+  };
+  try {
+    await core.replaceNamespacedSecret({ name, namespace: OPERATOR_NAMESPACE, body });
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    await core.createNamespacedSecret({ namespace: OPERATOR_NAMESPACE, body });
+  }
+}
