@@ -1,0 +1,112 @@
+/**
+ * The GrantRevocation shape this controller reads and writes, per the API contract
+ * (agentidentity.dev/v1alpha1). Field names match the CRD exactly; every field is optional where
+ * the API server may omit it, so objects read from the cache can be passed as they are.
+ */
+import type { LabelSelector } from '../../policy/types.ts';
+
+export type RevocationAction = 'RevokeGrants' | 'RotateCredentials' | 'Suspend' | 'DeleteRegistration';
+
+/**
+ * The order actions run in on one target: containment first (a suspended client can obtain no
+ * new token while its grants are being revoked), then revocation, then new credentials, and the
+ * registration delete last because RFC 7592 DELETE does not revoke what the client holds.
+ */
+export const ACTION_ORDER: readonly RevocationAction[] = ['Suspend', 'RevokeGrants', 'RotateCredentials', 'DeleteRegistration'];
+
+export type Outcome = 'Succeeded' | 'Failed' | 'Unsupported';
+export type Phase = 'Pending' | 'InProgress' | 'Completed' | 'Failed';
+
+export interface RevocationTarget {
+  agentClientName?: string;
+  selector?: LabelSelector;
+  clientId?: string;
+}
+
+export interface GrantRevocationSpec {
+  target: RevocationTarget;
+  subject?: string;
+  scopes?: string[];
+  actions: RevocationAction[];
+  reason: string;
+  incidentRef?: string;
+}
+
+/** One action's result on one target. Never holds a credential value. */
+export interface ActionResult {
+  action: RevocationAction;
+  /** Which IdP call (or Kubernetes step) did it, e.g. `DELETE /admin/grants`. */
+  call: string;
+  outcome: Outcome;
+  grantsRevoked?: number;
+  tokensRevoked?: number;
+  message?: string;
+  time: string;
+}
+
+export interface TargetStatus {
+  /** AgentClient name (same namespace as the GrantRevocation). */
+  agentClient: string;
+  /** The client_id the last action on this target acted on. */
+  clientId?: string;
+  results: ActionResult[];
+}
+
+export interface RequestedBy {
+  username: string;
+  uid?: string;
+  groups?: string[];
+}
+
+export interface Condition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+  observedGeneration?: number;
+}
+
+export interface GrantRevocationStatus {
+  phase?: Phase;
+  conditions?: Condition[];
+  observedGeneration?: number;
+  startTime?: string;
+  completionTime?: string;
+  requestedBy?: RequestedBy;
+  targets?: TargetStatus[];
+}
+
+export interface GrantRevocation {
+  apiVersion?: string;
+  kind?: string;
+  metadata: {
+    name: string;
+    namespace: string;
+    uid?: string;
+    generation?: number;
+    resourceVersion?: string;
+    creationTimestamp?: string;
+    deletionTimestamp?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    finalizers?: string[];
+  };
+  spec: GrantRevocationSpec;
+  status?: GrantRevocationStatus;
+}
+
+/** Finalizer held by a GrantRevocation with `Suspend`: deleting it lifts the suspension first. */
+export const SUSPENSION_FINALIZER = 'agentidentity.dev/suspension';
+
+/** Stamped by the MutatingAdmissionPolicy in config/admission/ (and checked by the validating one). */
+export const REQUESTED_BY_ANNOTATION = 'agentidentity.dev/requested-by';
+export const REQUESTED_BY_UID_ANNOTATION = 'agentidentity.dev/requested-by-uid';
+export const REQUESTED_BY_GROUPS_ANNOTATION = 'agentidentity.dev/requested-by-groups';
+
+/** What status says when no admission step stamped the requester (never guessed). */
+export const UNKNOWN_REQUESTER = 'unknown (no admission stamp)';
+
+export function grantRevocationKey(grev: Pick<GrantRevocation, 'metadata'>): string {
+  return `${grev.metadata.namespace}/${grev.metadata.name}`;
+}
