@@ -115,6 +115,7 @@ export function embeddedConfiguration(options: EmbeddedConfigOptions): Configura
     scopes: ['openid', 'offline_access'],
     claims: { openid: ['sub'], profile: ['name'], email: ['email'] },
     findAccount: (_ctx, sub) => accounts.find(sub),
+    responseTypes: ['code', 'none'],
     clientAuthMethods: ['private_key_jwt', 'client_secret_basic', 'none'],
     enabledJWA: { clientAuthSigningAlgValues: ['ES256', 'RS256', 'EdDSA'] },
     pkce: { required: () => true },
