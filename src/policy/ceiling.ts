@@ -5,7 +5,7 @@
  * the operator runs with the "allow without policy" flag.
  */
 import { isTaskScoped } from './classify.ts';
-import { parseDurationMs } from './duration.ts';
+import { parseDuration } from '../api/duration.ts';
 import { isScopeToken, matchesAnyPattern, normalizeScopes, compareScopes } from './scopes.ts';
 import { compareNames } from './selectors.ts';
 import type { PolicyInput } from './types.ts';
@@ -109,10 +109,12 @@ export function effectiveLifetimes(policies: readonly PolicyInput[]): EffectiveL
   const errors: EffectiveLifetimes['errors'] = [];
   const ttl = (policy: PolicyInput, field: string, value: string | undefined, fallback: number): number => {
     if (value === undefined) return fallback;
-    const ms = parseDurationMs(value);
-    if (ms !== undefined) return ms;
-    errors.push({ policy: policy.name, field, value });
-    return Number.POSITIVE_INFINITY;
+    try {
+      return parseDuration(value);
+    } catch {
+      errors.push({ policy: policy.name, field, value });
+      return Number.POSITIVE_INFINITY;
+    }
   };
   const d = DEFAULT_LIFETIMES;
   let access = sorted.length === 0 ? d.standingAccessTokenTTLMs : Number.POSITIVE_INFINITY;

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { policiesArb, policyArb, scopeArb } from '../testing/policy-arbitraries.ts';
 import { BUILTIN_DEFAULT_CLASS, classifyScope, classifyScopeUnder, compareLevels, DIMENSIONS, isTaskScoped, levelRank, maxLevel } from './classify.ts';
-import type { ConsentPolicySpec, PolicyInput } from './types.ts';
+import { policyInput, type ConsentPolicySpec, type PolicyInput } from './types.ts';
 
 const spec: ConsentPolicySpec = {
   scopeClasses: [
@@ -91,5 +91,12 @@ describe('isTaskScoped', () => {
     expect(isTaskScoped('deployments:trigger', policies)).toBe(true);
     expect(isTaskScoped('code:read', policies)).toBe(false);
     expect(isTaskScoped('deployments:trigger', [])).toBe(false);
+  });
+});
+
+describe('policyInput', () => {
+  it('takes the name and spec of a ConsentPolicy object as read from the API server', () => {
+    const spec = { allowedScopes: ['code:*'] };
+    expect(policyInput({ metadata: { name: 'agents' }, spec })).toEqual({ name: 'agents', spec });
   });
 });
