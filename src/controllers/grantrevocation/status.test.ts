@@ -90,6 +90,8 @@ describe('summarize', () => {
     const s4 = summarize(s3, { grev: g, ready: ready('False', 'InProgress'), now: T1 });
     expect(s4.completionTime).toBeUndefined();
     expect((s4.conditions as Condition[])[0]?.observedGeneration).toBe(1);
+    expect(s2.conditions?.find((c) => c.type === 'Complete')?.status).toBe('True');
+    expect(s4.conditions?.find((c) => c.type === 'Complete')?.status).toBe('False');
   });
 });
 

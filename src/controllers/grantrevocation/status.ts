@@ -123,10 +123,19 @@ export function summarize(status: GrantRevocationStatus | undefined, input: Summ
   }, input.now);
   const phase = phaseOf(conditions);
   const terminal = phase === 'Completed' || phase === 'Failed';
+  // Complete says "finished acting" (like a Job's): True for both Completed and Failed, so
+  // `kubectl wait --for=condition=Complete` returns either way and Ready tells which.
+  const complete = setCondition(conditions, {
+    type: 'Complete',
+    status: terminal ? 'True' : 'False',
+    reason: input.ready.reason,
+    message: terminal ? input.ready.message : 'actions remain',
+    ...(generation === undefined ? {} : { observedGeneration: generation }),
+  }, input.now);
   const wasTerminal = status?.phase === 'Completed' || status?.phase === 'Failed';
   const out: GrantRevocationStatus = {
     ...status,
-    conditions,
+    conditions: complete,
     phase,
     startTime: status?.startTime ?? input.now,
     ...(generation === undefined ? {} : { observedGeneration: generation }),

@@ -4,6 +4,20 @@
  * the API server may omit it, so objects read from the cache can be passed as they are.
  */
 import type { LabelSelector } from '../../policy/types.ts';
+import type { ResourceType } from '../../runtime/kube/types.ts';
+
+export const GrantRevocations: ResourceType = { group: 'agentidentity.dev', version: 'v1alpha1', plural: 'grantrevocations', kind: 'GrantRevocation', namespaced: true };
+export const AgentClients: ResourceType = { group: 'agentidentity.dev', version: 'v1alpha1', plural: 'agentclients', kind: 'AgentClient', namespaced: true };
+
+/** Thrown after status is written, so the queue retries the key with backoff. */
+export class RetryLater extends Error {
+  override readonly name = 'RetryLater';
+  readonly retryAfterSeconds: number | undefined;
+  constructor(message: string, retryAfterSeconds?: number) {
+    super(message);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
 
 export type RevocationAction = 'RevokeGrants' | 'RotateCredentials' | 'Suspend' | 'DeleteRegistration';
 
@@ -103,6 +117,11 @@ export const SUSPENSION_FINALIZER = 'agentidentity.dev/suspension';
 export const REQUESTED_BY_ANNOTATION = 'agentidentity.dev/requested-by';
 export const REQUESTED_BY_UID_ANNOTATION = 'agentidentity.dev/requested-by-uid';
 export const REQUESTED_BY_GROUPS_ANNOTATION = 'agentidentity.dev/requested-by-groups';
+/**
+ * Who lifts a suspension: set (by `kubectl agentid` or by hand) just before deleting the
+ * GrantRevocation; the validating admission policy only lets a user write their own name.
+ */
+export const LIFTED_BY_ANNOTATION = 'agentidentity.dev/lifted-by';
 
 /** What status says when no admission step stamped the requester (never guessed). */
 export const UNKNOWN_REQUESTER = 'unknown (no admission stamp)';

@@ -1,0 +1,117 @@
+/**
+ * The GrantRevocation controller: wiring and watches. Every key goes to the work queue's
+ * priority lane (primary objects and everything mapped to them), so a revocation starts at once
+ * even while a large AgentClient backlog is being worked.
+ *
+ * Watches:
+ * - GrantRevocations (primary);
+ * - AgentClients: a change of generation, labels, client_id or deletion re-plans the revocations
+ *   that target it (new selector matches; a held suspension re-asserted after a GitOps re-apply);
+ * - IdentityProviders: any change wakes the revocations still waiting or lifting, so an IdP that
+ *   comes back is used at once rather than after the backoff.
+ */
+import type { Logger } from 'pino';
+import type { Controller } from '../../runtime/controller.ts';
+import type { EventRecorder } from '../../runtime/events.ts';
+import type { InformerFactory } from '../../runtime/informers.ts';
+import type { Informer } from '../../runtime/informer/informer.ts';
+import type { KubeClient } from '../../runtime/kube/client.ts';
+import type { KubeObject, ResourceType } from '../../runtime/kube/types.ts';
+import type { Clock } from '../../runtime/clock.ts';
+import type { Metrics } from '../../runtime/metrics.ts';
+import type { AgentClient } from '../agentclient/types.ts';
+import type { LoadHandle, RotateNow } from './actions.ts';
+import { SuspensionMemory } from './memory.ts';
+import { specSelects, statusRecords } from './plan.ts';
+import { syncGrantRevocation } from './sync.ts';
+import type { Caches, ProviderLookup } from './sync.ts';
+import { AgentClients, GrantRevocations } from './types.ts';
+import type { GrantRevocation } from './types.ts';
+
+export const CONTROLLER_NAME = 'grantrevocation';
+/** Index of the AgentClient informer: `status.clientId` -> AgentClients. */
+export const CLIENT_ID_INDEX = 'clientId';
+
+const IdentityProviders: ResourceType = { group: 'agentidentity.dev', version: 'v1alpha1', plural: 'identityproviders', kind: 'IdentityProvider', namespaced: false };
+
+export interface GrantRevocationControllerOptions {
+  client: KubeClient;
+  informers: InformerFactory;
+  recorder: EventRecorder;
+  clock: Clock;
+  metrics?: Pick<Metrics, 'revocationLatency'>;
+  /** Audit records go here (one per IdP action). */
+  log: Logger;
+  providers: ProviderLookup;
+  loadHandle: LoadHandle;
+  rotateNow: RotateNow;
+  /** Watch one namespace only (tests); all when absent. */
+  namespace?: string;
+}
+
+const clientIdOf = (ac: AgentClient): string[] => (ac.status?.clientId ? [ac.status.clientId] : []);
+
+function agentClientChanged(a: AgentClient, b: AgentClient): boolean {
+  return (
+    a.metadata.generation !== b.metadata.generation ||
+    a.metadata.uid !== b.metadata.uid ||
+    a.status?.clientId !== b.status?.clientId ||
+    Boolean(a.metadata.deletionTimestamp) !== Boolean(b.metadata.deletionTimestamp) ||
+    JSON.stringify(a.metadata.labels ?? {}) !== JSON.stringify(b.metadata.labels ?? {})
+  );
+}
+
+export function createGrantRevocationController(options: GrantRevocationControllerOptions): Controller<KubeObject> {
+  const scope = options.namespace === undefined ? {} : { namespace: options.namespace };
+  const grevInformer = options.informers.get({ type: GrantRevocations, ...scope }) as unknown as Informer<KubeObject>;
+  const agentInformer = options.informers.get({ type: AgentClients, ...scope }) as unknown as Informer<KubeObject>;
+  agentInformer.addIndexer(CLIENT_ID_INDEX, (obj) => clientIdOf(obj as unknown as AgentClient));
+  const grevs = (ns: string): GrantRevocation[] => grevInformer.list(ns) as unknown as GrantRevocation[];
+  const caches: Caches = {
+    grantRevocation: (key) => grevInformer.getByKey(key) as unknown as GrantRevocation | undefined,
+    grantRevocations: grevs,
+    agentClients: (ns) => agentInformer.list(ns) as unknown as AgentClient[],
+    agentClientsByClientId: (id) => agentInformer.byIndex(CLIENT_ID_INDEX, id) as unknown as AgentClient[],
+  };
+  const memory = new SuspensionMemory();
+  const deps = {
+    client: options.client,
+    caches,
+    providers: options.providers,
+    actions: { client: options.client, loadHandle: options.loadHandle, rotateNow: options.rotateNow },
+    recorder: options.recorder,
+    log: options.log,
+    clock: options.clock,
+    memory,
+    ...(options.metrics ? { observeLatency: (s: number) => options.metrics?.revocationLatency.observe(s) } : {}),
+  };
+  const keyOf = (g: GrantRevocation): string => `${g.metadata.namespace}/${g.metadata.name}`;
+  const always = (): boolean => true;
+
+  return {
+    name: CONTROLLER_NAME,
+    primary: { type: GrantRevocations, ...scope, priority: always },
+    watches: [
+      {
+        source: { type: AgentClients, ...scope },
+        map: (obj: KubeObject) => {
+          const ac = obj as unknown as AgentClient;
+          return grevs(ac.metadata.namespace).filter((g) => specSelects(g, ac) || statusRecords(g, ac.metadata.name)).map(keyOf);
+        },
+        predicate: (a: KubeObject, b: KubeObject) => agentClientChanged(a as unknown as AgentClient, b as unknown as AgentClient),
+        priority: always,
+      },
+      {
+        source: { type: IdentityProviders },
+        map: () =>
+          (grevInformer.list() as unknown as GrantRevocation[])
+            .filter((g) => g.metadata.deletionTimestamp || (g.status?.phase !== 'Completed' && g.status?.phase !== 'Failed'))
+            .map(keyOf),
+        priority: always,
+      },
+    ],
+    reconcile: async (key, ctx) => {
+      await syncGrantRevocation(deps, key, ctx.signal);
+    },
+  };
+}
