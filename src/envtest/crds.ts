@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ApiextensionsV1Api, type KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, loadYaml, type KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { isNotFound } from './kubeconfig.ts';
 
@@ -17,8 +17,11 @@ export async function readCrds(dir: string): Promise<V1CustomResourceDefinition[
   for (const file of files) {
     for (const doc of parseAllDocuments(await readFile(path.join(dir, file), 'utf8'))) {
       if (doc.errors.length > 0) throw new Error(`${file}: ${doc.errors[0]?.message ?? 'invalid YAML'}`);
-      const object = doc.toJS() as V1CustomResourceDefinition | null;
-      if (object?.kind === 'CustomResourceDefinition') crds.push(object);
+      const object = doc.toJS() as { kind?: string } | null;
+      // The typed client serializes by model property names (x_kubernetes_validations, _default,
+      // _enum): a plain object keyed by wire names would silently lose CEL rules, defaults and
+      // enums. Deserialize into the model first.
+      if (object?.kind === 'CustomResourceDefinition') crds.push(loadYaml<V1CustomResourceDefinition>(JSON.stringify(object)));
     }
   }
   return crds;
