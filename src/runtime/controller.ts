@@ -71,9 +71,13 @@ export function specOrMetadataChanged(oldObj: KubeObject, newObj: KubeObject): b
   const b = newObj.metadata ?? {};
   return (
     a.generation !== b.generation ||
-    a.deletionTimestamp !== b.deletionTimestamp ||
+    String(a.deletionTimestamp) !== String(b.deletionTimestamp) ||
     JSON.stringify(a.labels ?? {}) !== JSON.stringify(b.labels ?? {}) ||
     JSON.stringify(a.annotations ?? {}) !== JSON.stringify(b.annotations ?? {}) ||
     JSON.stringify(a.finalizers ?? []) !== JSON.stringify(b.finalizers ?? [])
   );
 }
+
+/** A controller of any primary kind (what the manager and registries hold). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyController = Controller<any>;

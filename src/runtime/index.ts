@@ -1,7 +1,7 @@
 /** The controller runtime's public API (see each module for the details). */
 export { realClock, ManualClock } from './clock.ts';
 export type { Clock, TimerHandle } from './clock.ts';
-export type { Controller, ReconcileContext, ReconcileResult, WatchSpec, InformerSpec, ExternalSource } from './controller.ts';
+export type { Controller, AnyController, ReconcileContext, ReconcileResult, WatchSpec, InformerSpec, ExternalSource } from './controller.ts';
 export { specOrMetadataChanged } from './controller.ts';
 export { setCondition, getCondition, isConditionTrue, removeCondition } from './conditions.ts';
 export type { ConditionInput } from './conditions.ts';

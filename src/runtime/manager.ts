@@ -8,7 +8,7 @@
 import type { Logger } from 'pino';
 import { realClock } from './clock.ts';
 import type { Clock } from './clock.ts';
-import type { Controller } from './controller.ts';
+import type { AnyController } from './controller.ts';
 import { createEventRecorder } from './events.ts';
 import type { EventRecorder } from './events.ts';
 import type { Probe } from './http-server.ts';
@@ -73,7 +73,7 @@ export class Manager {
   }
 
   /** Register a controller (before start). */
-  add(controller: Controller): void {
+  add(controller: AnyController): void {
     if (this.#started) throw new Error('add controllers before start()');
     if (this.#runners.has(controller.name)) throw new Error(`controller ${controller.name} registered twice`);
     this.#runners.set(

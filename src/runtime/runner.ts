@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from './clock.ts';
-import type { Controller, WatchSpec } from './controller.ts';
+import type { AnyController, WatchSpec } from './controller.ts';
 import type { InformerFactory } from './informers.ts';
 import { describeError } from './informer/informer.ts';
 import { objectKey } from './kube/keys.ts';
@@ -23,14 +23,14 @@ export interface RunnerOptions {
 }
 
 export class ControllerRunner {
-  readonly controller: Controller;
+  readonly controller: AnyController;
   readonly queue: WorkQueue;
   readonly #options: RunnerOptions;
   readonly #log: Logger;
   readonly #unsubscribe: (() => void)[] = [];
   #resync: TimerHandle | undefined;
 
-  constructor(controller: Controller, options: RunnerOptions) {
+  constructor(controller: AnyController, options: RunnerOptions) {
     this.controller = controller;
     this.#options = options;
     this.#log = options.log.child({ controller: controller.name });

@@ -18,21 +18,21 @@ export interface ObjectMeta {
   uid?: string;
   resourceVersion?: string;
   generation?: number;
-  creationTimestamp?: string;
-  deletionTimestamp?: string;
+  // client-node's generated types declare Date; on the wire (and in our caches) these are strings.
+  creationTimestamp?: string | Date;
+  deletionTimestamp?: string | Date;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
   finalizers?: string[];
   ownerReferences?: OwnerReference[];
   managedFields?: unknown[];
-  [field: string]: unknown;
 }
 
+/** No index signature, so generated kinds (plain interfaces) are assignable to it. */
 export interface KubeObject {
   apiVersion?: string;
   kind?: string;
   metadata?: ObjectMeta;
-  [field: string]: unknown;
 }
 
 export interface KubeList<T extends KubeObject = KubeObject> {
