@@ -117,7 +117,7 @@ export function embeddedConfiguration(options: EmbeddedConfigOptions): Configura
     findAccount: (_ctx, sub) => accounts.find(sub),
     responseTypes: ['code', 'none'],
     clientAuthMethods: ['private_key_jwt', 'client_secret_basic', 'none'],
-    enabledJWA: { clientAuthSigningAlgValues: ['ES256', 'RS256', 'EdDSA'] },
+    enabledJWA: { clientAuthSigningAlgValues: ['ES256', 'RS256', 'EdDSA', 'Ed25519'] },
     pkce: { required: () => true },
     rotateRefreshToken: true,
     issueRefreshToken: (_ctx, client) => client.grantTypeAllowed('refresh_token'),
@@ -144,8 +144,9 @@ export function embeddedConfiguration(options: EmbeddedConfigOptions): Configura
         clientLifetime(metadataOf(client), 'access_token') ?? token.resourceServer?.accessTokenTTL ?? DEFAULT_ACCESS_TTL,
       RefreshToken: (_ctx, _token, client) => clientLifetime(metadataOf(client), 'refresh_token') ?? DEFAULT_REFRESH_TTL,
       // A grant outlives its longest refresh token, else the refresh token dies with it early.
-      Grant: (ctx) =>
-        Math.max(clientLifetime(metadataOf(ctx.oidc.client), 'refresh_token') ?? DEFAULT_REFRESH_TTL, DEFAULT_REFRESH_TTL),
+      // Grants are also saved outside a request (consent page), so the client comes from the store.
+      Grant: (_ctx, grant) =>
+        Math.max(clientLifetime(store.client(grant.clientId ?? ''), 'refresh_token') ?? DEFAULT_REFRESH_TTL, DEFAULT_REFRESH_TTL),
       AuthorizationCode: 60,
       Interaction: 3600,
       Session: DEFAULT_REFRESH_TTL,
@@ -161,7 +162,10 @@ export function embeddedConfiguration(options: EmbeddedConfigOptions): Configura
       // Resource servers (confidential clients) may introspect any token; a public client only its own.
       introspection: {
         enabled: true,
-        allowedPolicy: (ctx, client, token) => client.clientAuthMethod !== 'none' || token.clientId === ctx.oidc.client?.clientId,
+        // A suspended client's tokens introspect inactive (oidc-provider would not look the client up).
+        allowedPolicy: (ctx, client, token) =>
+          !store.isDisabled(String(token.clientId))
+          && (client.clientAuthMethod !== 'none' || token.clientId === ctx.oidc.client?.clientId),
       },
       clientCredentials: { enabled: true },
       resourceIndicators: {

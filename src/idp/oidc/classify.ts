@@ -88,8 +88,12 @@ export function errorForResponse(failure: ResponseFailure): IdpError {
   return new IdpError(code, parts.join(' '), {
     status: failure.status,
     ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
-    // The cause holds only the parsed OAuth error, not headers (which carry our bearer tokens).
-    cause: { status: failure.status, ...body },
+    // The cause holds only the parsed, redacted OAuth error, not headers (they carry our tokens).
+    cause: {
+      status: failure.status,
+      ...(body.error === undefined ? {} : { error: redact(body.error, failure.secrets) }),
+      ...(body.error_description === undefined ? {} : { error_description: redact(body.error_description, failure.secrets) }),
+    },
   });
 }
 
