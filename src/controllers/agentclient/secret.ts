@@ -6,6 +6,7 @@
  * alone: a Secret of the same name made by someone else (or another AgentClient) is never
  * overwritten (External Secrets #2416, hydra-maester #294).
  */
+import type { SecretObject } from '../../runtime/kube/types.ts';
 import type { AgentClient, AuthMethod } from './types.ts';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
@@ -28,24 +29,8 @@ export const SECRET_KEYS = {
   clientSecret: 'client_secret',
 } as const;
 
-/** Structurally the runtime's SecretObject (data values base64). */
-export interface SecretLike {
-  apiVersion?: string;
-  kind?: string;
-  metadata?: {
-    name?: string;
-    namespace?: string;
-    uid?: string;
-    resourceVersion?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean }[];
-    [field: string]: unknown;
-  };
-  type?: string;
-  data?: Record<string, string>;
-  [field: string]: unknown;
-}
+/** The agent Secret as the API returns it (data values base64). */
+export type SecretLike = SecretObject;
 
 /** What goes into the agent Secret. Holds credentials: never log. */
 export interface AgentCredentials {

@@ -1,0 +1,324 @@
+/**
+ * One function per planned action: each makes exactly one external change (an IdP call or an
+ * API write) and persists its result before returning, then folds it into the sync's state.
+ * Ordering rules that make registration crash-safe live here:
+ * - the key and the intent are saved BEFORE the IdP is asked to register;
+ * - the IdP's answer (client_id, registration token) is saved BEFORE the agent Secret is written;
+ * - a rotation's new key is saved BEFORE the IdP learns it, and promoted only after.
+ */
+import type { ClientMetadata, Registration } from '../../idp/adapter.ts';
+import { isIdpError } from '../../idp/errors.ts';
+import { ensureFinalizer, removeFinalizer } from '../../runtime/finalizers.ts';
+import { Secrets } from '../../runtime/kube/types.ts';
+import type { SecretObject } from '../../runtime/kube/types.ts';
+import { generateSigningKey, publicJwk, registeredJwks } from './credentials.ts';
+import { desiredMetadata, metadataDrift, normalizeScope, softwareId } from './metadata.ts';
+import { FINALIZER, ROTATE_ANNOTATION } from './plan.ts';
+import type { Action } from './plan.ts';
+import type { RegistrationRecord } from './registration-store.ts';
+import { AGENTCLIENT_NAME_LABEL, AGENTCLIENT_UID_LABEL, MANAGED_BY_LABEL, agentSecretName, renderAgentSecret } from './secret.ts';
+import type { SyncState } from './state.ts';
+
+const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+function desired(state: SyncState, record: RegistrationRecord, jwks?: ClientMetadata['jwks']): ClientMetadata {
+  return desiredMetadata({
+    agent: state.obs.agent,
+    clusterName: state.deps.clusterName,
+    ceiling: state.obs.agent.spec.scopes,
+    jwks: jwks ?? (record.key ? registeredJwks(record.key, record.previousKey) : undefined),
+  });
+}
+
+function handleOf(record: RegistrationRecord): Registration['handle'] {
+  return {
+    clientId: record.clientId ?? '',
+    registrationClientUri: record.registrationClientUri ?? '',
+    registrationAccessToken: record.registrationAccessToken ?? '',
+  };
+}
+
+/** Folds an IdP answer into the record: a rotated registration token or a new secret is kept. */
+function absorb(record: RegistrationRecord, registration: Registration, scope: string): RegistrationRecord {
+  return {
+    ...record,
+    clientId: registration.handle.clientId,
+    registrationClientUri: registration.handle.registrationClientUri || record.registrationClientUri,
+    registrationAccessToken: registration.handle.registrationAccessToken || record.registrationAccessToken,
+    clientSecret: registration.clientSecret ?? record.clientSecret,
+    registeredScope: normalizeScope((typeof registration.metadata.scope === 'string' ? registration.metadata.scope : scope).split(' ')),
+  };
+}
+
+function handleChanged(before: RegistrationRecord, after: RegistrationRecord): boolean {
+  return before.registrationAccessToken !== after.registrationAccessToken || before.registrationClientUri !== after.registrationClientUri || before.clientSecret !== after.clientSecret;
+}
+
+async function save(state: SyncState, record: RegistrationRecord): Promise<RegistrationRecord> {
+  const saved = await state.deps.store.save(record);
+  state.obs.record = saved;
+  await state.refreshSecret();
+  return saved;
+}
+
+/** Records what the IdP now holds and when we last looked. */
+function observed(state: SyncState, registration: Registration | null): void {
+  state.obs.remote = { registration };
+  const record = state.obs.record;
+  state.obs.drift = registration && record ? metadataDrift(desired(state, record), registration.metadata) : undefined;
+  state.memory.verifiedGeneration = state.obs.agent.metadata.generation;
+  state.memory.lastVerifiedAt = state.now();
+}
+
+function requireRecord(state: SyncState): RegistrationRecord {
+  const record = state.obs.record;
+  if (!record) throw new Error('no registration record for this step');
+  return record;
+}
+
+type Handler<A extends Action> = (state: SyncState, action: A) => Promise<void>;
+type Handlers = { [K in Action['type']]: Handler<Extract<Action, { type: K }>> };
+
+const handlers: Handlers = {
+  async addFinalizer(state) {
+    const updated = await ensureFinalizer(state.deps.client, state.deps.agentClients, state.obs.agent, FINALIZER);
+    if (updated) state.obs.agent = { ...state.obs.agent, metadata: { ...state.obs.agent.metadata, ...updated.metadata } };
+  },
+
+  async prepareRegistration(state, action) {
+    const { agent } = state.obs;
+    const previous = state.obs.record;
+    const key = action.keyAlgorithm ? await generateSigningKey(action.keyAlgorithm) : previous?.key;
+    // An intent we did not write in this process, or a registration status remembers but no
+    // record holds, may have reached the IdP: keep it unsettled so the IdP is searched first.
+    const unsettled = (previous?.intent?.op === 'register' && !state.obs.intentSettled) || (!previous && Boolean(agent.status?.clientId));
+    const record: RegistrationRecord = {
+      ...(previous ?? { uid: agent.metadata.uid, namespace: agent.metadata.namespace, name: agent.metadata.name }),
+      softwareId: softwareId({ cluster: state.deps.clusterName, namespace: agent.metadata.namespace, name: agent.metadata.name, uid: agent.metadata.uid }),
+      key,
+      intent: { op: 'register', at: iso(state.now()) },
+      // A fresh registration satisfies any rotation request already on the object.
+      lastRotationRequest: agent.metadata.annotations?.[ROTATE_ANNOTATION] ?? previous?.lastRotationRequest,
+    };
+    await save(state, record);
+    state.obs.intentSettled = !unsettled;
+    await state.hook('afterIntent');
+  },
+
+  async searchRegistrations(state) {
+    const record = requireRecord(state);
+    state.obs.search = await state.adapter().findBySoftwareId(record.softwareId, state.signal);
+  },
+
+  async adopt(state, { registration, extras }) {
+    const record = requireRecord(state);
+    const discovered = state.discovered();
+    const adopted = absorb(record, registration, registration.metadata.scope);
+    adopted.issuer = discovered.issuer;
+    adopted.tokenEndpoint = discovered.tokenEndpoint;
+    adopted.registeredAt = iso(registration.clientIdIssuedAt ? registration.clientIdIssuedAt * 1000 : state.now());
+    delete adopted.intent;
+    await save(state, adopted);
+    state.audit('adopt', { clientId: registration.handle.clientId, extras: extras.length });
+    state.event('Normal', 'RegistrationAdopted', `adopted registration ${registration.handle.clientId} made by an interrupted attempt (software_id matches this AgentClient)`);
+    for (const extra of extras) await deleteOne(state, extra, 'duplicate registration from an interrupted attempt');
+    observed(state, registration);
+  },
+
+  async register(state, { possibleOrphan }) {
+    const record = requireRecord(state);
+    if (possibleOrphan) {
+      state.event('Warning', 'PossibleOrphanRegistration', `an interrupted registration may have been left at the IdP: this IdP cannot list registrations by software_id (${record.softwareId}), so it can be neither adopted nor removed; registering afresh`);
+    }
+    const metadata = desired(state, record);
+    let registration: Registration;
+    try {
+      registration = await state.adapter().register(metadata, state.signal);
+    } catch (error) {
+      // An HTTP answer (not a timeout) proves nothing was registered: no search needed next time.
+      if (isIdpError(error) && error.status !== undefined) state.memory.settledIntentAt = record.intent?.at;
+      throw error;
+    }
+    await state.hook('afterRegister');
+    const discovered = state.discovered();
+    const registered = absorb(record, registration, metadata.scope);
+    registered.issuer = discovered.issuer;
+    registered.tokenEndpoint = discovered.tokenEndpoint;
+    registered.registeredAt = iso(state.now());
+    delete registered.intent;
+    await save(state, registered);
+    state.audit('register', { clientId: registration.handle.clientId });
+    state.event('Normal', 'Registered', `registered at ${discovered.issuer} as client ${registration.handle.clientId}`);
+    await state.hook('afterRecord');
+    observed(state, registration);
+  },
+
+  async readRegistration(state) {
+    const record = requireRecord(state);
+    const registration = await state.adapter().read(handleOf(record), state.signal);
+    if (registration) {
+      const next = absorb(record, registration, record.registeredScope ?? '');
+      next.registeredScope = record.registeredScope;
+      if (handleChanged(record, next)) await save(state, next);
+    }
+    observed(state, registration);
+  },
+
+  async updateRegistration(state, { fields }) {
+    const record = requireRecord(state);
+    const metadata = desired(state, record);
+    const registration = await state.adapter().update(handleOf(record), metadata, state.signal);
+    state.obs.updated = true;
+    await save(state, absorb(record, registration, metadata.scope));
+    state.audit('update', { clientId: record.clientId, fields });
+    state.event('Normal', 'RegistrationUpdated', `updated the registration at the IdP (${fields.join(', ')})`);
+    observed(state, registration);
+  },
+
+  async forgetRegistration(state) {
+    const record = requireRecord(state);
+    state.event('Warning', 'RegistrationLost', `registration ${record.clientId ?? '?'} is no longer accessible at the IdP; registering again`);
+    const next: RegistrationRecord = { ...record, intent: { op: 'register', at: iso(state.now()) } };
+    for (const field of ['clientId', 'registrationClientUri', 'registrationAccessToken', 'clientSecret', 'registeredAt'] as const) delete next[field];
+    await save(state, next);
+    state.obs.remote = undefined;
+    state.obs.search = undefined;
+    // The registration may still exist behind a token that no longer works: search before registering.
+    state.obs.intentSettled = false;
+  },
+
+  async beginRotation(state, { keyAlgorithm, request }) {
+    const record = requireRecord(state);
+    const pendingKey = await generateSigningKey(keyAlgorithm);
+    await save(state, { ...record, pendingKey, intent: { op: 'rotate', at: iso(state.now()) }, lastRotationRequest: request ?? record.lastRotationRequest });
+    await state.hook('afterRotationKey');
+  },
+
+  async completeRotation(state) {
+    const record = requireRecord(state);
+    const pending = record.pendingKey;
+    if (!pending) throw new Error('no pending key to rotate to');
+    const metadata = desired(state, record, registeredJwks(pending, record.key && publicJwk(record.key.privateJwk)));
+    const registration = await state.adapter().update(handleOf(record), metadata, state.signal);
+    await state.hook('afterRotationUpdate');
+    const now = state.now();
+    const next = absorb(record, registration, metadata.scope);
+    next.key = pending;
+    delete next.pendingKey;
+    delete next.intent;
+    next.lastRotationTime = iso(now);
+    if (record.key) {
+      next.previousKey = publicJwk(record.key.privateJwk);
+      next.overlapUntil = iso(now + state.overlapMs());
+    } else {
+      delete next.previousKey;
+      delete next.overlapUntil;
+    }
+    await save(state, next);
+    state.audit('rotate', { clientId: record.clientId, keyId: pending.kid, previousKeyId: record.key?.kid });
+    state.event('Normal', 'CredentialsRotated', `new key ${pending.kid} registered${record.key ? `; previous key ${record.key.kid} stays registered until ${next.overlapUntil}` : ''}`);
+    observed(state, registration);
+  },
+
+  async endOverlap(state) {
+    const record = requireRecord(state);
+    const next: RegistrationRecord = { ...record };
+    delete next.previousKey;
+    delete next.overlapUntil;
+    const metadata = desired(state, next);
+    const registration = await state.adapter().update(handleOf(record), metadata, state.signal);
+    await save(state, absorb(next, registration, metadata.scope));
+    state.audit('endOverlap', { clientId: record.clientId, previousKeyId: record.previousKey?.kid });
+    state.event('Normal', 'PreviousKeyRemoved', `previous key ${record.previousKey?.kid ?? '?'} removed from the registration after the overlap`);
+    observed(state, registration);
+  },
+
+  async declineRotation(state, { request }) {
+    const record = requireRecord(state);
+    await save(state, { ...record, lastRotationRequest: request });
+    state.event('Warning', 'RotationUnsupported', 'credential rotation was requested, but the client secret cannot be rotated through RFC 7592 at this IdP (see status.credentials.rotationMessage)');
+  },
+
+  async writeSecret(state) {
+    const { agent } = state.obs;
+    const name = agentSecretName(agent);
+    const actual = (await state.deps.client.get<SecretObject>(Secrets, name, agent.metadata.namespace)) ?? undefined;
+    state.secret = actual;
+    await state.refreshSecret();
+    if (state.obs.secret.ownership === 'foreign' || state.obs.secret.upToDate) return;
+    const credentials = await state.credentials();
+    if (!credentials) return;
+    const body = renderAgentSecret(agent, credentials, actual);
+    if (!body) return;
+    const written = actual
+      ? await state.deps.client.replace<SecretObject>(Secrets, body as SecretObject)
+      : await state.deps.client.create<SecretObject>(Secrets, body as SecretObject);
+    state.secret = written;
+    await state.refreshSecret();
+    if (!actual) state.event('Normal', 'SecretCreated', `wrote credentials Secret ${name}`);
+    await state.hook('afterSecret');
+  },
+
+  async deleteRegistration(state) {
+    const record = requireRecord(state);
+    await state.adapter().delete(handleOf(record), state.signal);
+    state.audit('delete', { clientId: record.clientId });
+    state.event('Normal', 'RegistrationDeleted', `deleted registration ${record.clientId ?? '?'} at the IdP`);
+    const next = { ...record };
+    delete next.clientId;
+    delete next.intent;
+    state.obs.record = next;
+  },
+
+  async deleteRegistrations(state, { registrations }) {
+    for (const registration of registrations) {
+      await deleteOne(state, registration, 'registration left by an interrupted attempt that cannot be adopted');
+      state.obs.search = (state.obs.search ?? []).filter((r) => r.handle.clientId !== registration.handle.clientId);
+    }
+  },
+
+  async releaseSecret(state) {
+    const { agent } = state.obs;
+    const actual = await state.deps.client.get<SecretObject>(Secrets, agentSecretName(agent), agent.metadata.namespace);
+    if (actual && (actual.metadata?.ownerReferences ?? []).some((ref) => ref.uid === agent.metadata.uid)) {
+      const metadata = { ...actual.metadata };
+      metadata.ownerReferences = (metadata.ownerReferences ?? []).filter((ref) => ref.uid !== agent.metadata.uid);
+      const labels = { ...(metadata.labels ?? {}) };
+      for (const label of [MANAGED_BY_LABEL, AGENTCLIENT_UID_LABEL, AGENTCLIENT_NAME_LABEL]) delete labels[label];
+      metadata.labels = labels;
+      metadata.annotations = { ...(metadata.annotations ?? {}), 'agentidentity.dev/orphaned-from': `${agent.metadata.namespace}/${agent.metadata.name}/${agent.metadata.uid}` };
+      await state.deps.client.replace<SecretObject>(Secrets, { ...actual, metadata });
+      state.event('Normal', 'SecretReleased', `deletionPolicy Orphan: the registration and Secret ${agentSecretName(agent)} are left in place`);
+    }
+    state.obs.secret = { ownership: 'absent', upToDate: false };
+  },
+
+  async deleteSecret(state) {
+    const { agent } = state.obs;
+    await state.deps.client.delete(Secrets, agentSecretName(agent), agent.metadata.namespace, state.secret?.metadata?.uid ? { preconditions: { uid: state.secret.metadata.uid } } : undefined);
+    state.obs.secret = { ownership: 'absent', upToDate: false };
+  },
+
+  async deleteRecord(state) {
+    await state.deps.store.remove(state.obs.agent.metadata.uid);
+    state.obs.record = null;
+  },
+
+  async removeFinalizer(state) {
+    await removeFinalizer(state.deps.client, state.deps.agentClients, state.obs.agent, FINALIZER);
+    state.finalized = true;
+    state.obs.agent = { ...state.obs.agent, metadata: { ...state.obs.agent.metadata, finalizers: (state.obs.agent.metadata.finalizers ?? []).filter((f) => f !== FINALIZER) } };
+  },
+};
+
+async function deleteOne(state: SyncState, registration: Registration, why: string): Promise<void> {
+  await state.adapter().delete(registration.handle, state.signal);
+  state.audit('delete', { clientId: registration.handle.clientId, why });
+  state.event('Normal', 'RegistrationDeleted', `deleted ${why}: ${registration.handle.clientId}`);
+}
+
+/** Applies one action. */
+export async function applyAction(state: SyncState, action: Action): Promise<void> {
+  const handler = handlers[action.type] as Handler<Action>;
+  await handler(state, action);
+}

@@ -1,0 +1,146 @@
+/**
+ * AgentClient controller wiring: what wakes a key, and the reconcile entry point.
+ *
+ * Watches:
+ * - AgentClients (spec, labels, annotations, finalizers, deletion; not our own status writes);
+ * - Secrets labelled managed-by=agent-identity-operator: agent Secrets map to their owning
+ *   AgentClient (a deleted one is recreated at once), registration records in the operator
+ *   namespace map through their `agentidentity.dev/agentclient` annotation;
+ * - IdentityProviders: a change of readiness, endpoints or spec wakes every AgentClient that
+ *   references it.
+ */
+import type { Logger } from 'pino';
+import { AGENT_CLIENT, GROUP, IDENTITY_PROVIDER, VERSION } from '../../api/v1alpha1/index.ts';
+import { realClock } from '../../runtime/clock.ts';
+import type { Clock } from '../../runtime/clock.ts';
+import { specOrMetadataChanged } from '../../runtime/controller.ts';
+import type { Controller, InformerSpec, WatchSpec } from '../../runtime/controller.ts';
+import type { EventRecorder } from '../../runtime/events.ts';
+import type { InformerFactory } from '../../runtime/informers.ts';
+import type { KubeClient } from '../../runtime/kube/client.ts';
+import { keyOf } from '../../runtime/kube/keys.ts';
+import { Secrets } from '../../runtime/kube/types.ts';
+import type { KubeObject, ResourceType, SecretObject } from '../../runtime/kube/types.ts';
+import { AGENTCLIENT_REF_ANNOTATION, RegistrationStore } from './registration-store.ts';
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, agentSecretName } from './secret.ts';
+import type { Memory, ProviderLookup, SyncHooks } from './state.ts';
+import { syncAgentClient } from './sync.ts';
+import type { AgentClient } from './types.ts';
+
+export const AgentClients: ResourceType = { group: GROUP, version: VERSION, plural: AGENT_CLIENT.plural, kind: AGENT_CLIENT.kind, namespaced: true };
+export const IdentityProviders: ResourceType = {
+  group: GROUP,
+  version: VERSION,
+  plural: IDENTITY_PROVIDER.plural,
+  kind: IDENTITY_PROVIDER.kind,
+  namespaced: false,
+};
+
+/** Default period of the RFC 7592 read that catches drift made at the IdP. */
+export const DEFAULT_REGISTRATION_RESYNC_MS = 10 * 60_000;
+const BY_PROVIDER = 'identityProviderRef';
+
+export interface AgentClientControllerOptions {
+  client: KubeClient;
+  informers: InformerFactory;
+  providers: ProviderLookup;
+  recorder: EventRecorder;
+  log: Logger;
+  /** Where registration records (`agc-<uid>`) live. */
+  operatorNamespace: string;
+  /** Names this cluster in every software_id (operator flag; default "default"). */
+  clusterName?: string;
+  registrationResyncMs?: number;
+  clock?: Clock;
+  random?: () => number;
+  concurrency?: number;
+  hooks?: SyncHooks;
+}
+
+const ownedSecrets: InformerSpec<SecretObject> = { type: Secrets, labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}` };
+
+interface ProviderView {
+  spec?: { identityProviderRef?: { name?: string } };
+  status?: { conditions?: { type: string; status: string }[]; endpoints?: unknown; capabilities?: unknown };
+}
+
+const view = (obj: KubeObject): ProviderView => obj as ProviderView;
+
+function conditionStatus(obj: KubeObject, type: string): string | undefined {
+  return view(obj).status?.conditions?.find((c) => c.type === type)?.status;
+}
+
+/** Checks the fields a sync relies on; the API server always sets them on stored objects. */
+function asAgentClient(obj: KubeObject | undefined): AgentClient | undefined {
+  const meta = obj?.metadata;
+  if (!obj || !meta?.name || !meta.namespace || !meta.uid || !(obj as { spec?: unknown }).spec) return undefined;
+  return obj as AgentClient;
+}
+
+export function createAgentClientController(options: AgentClientControllerOptions): Controller {
+  const clusterName = options.clusterName ?? 'default';
+  if (clusterName.includes('/') || clusterName.length === 0) throw new Error('cluster name must be non-empty and contain no "/"');
+  const primary: InformerSpec = { type: AgentClients };
+  const agents = options.informers.get(primary);
+  agents.addIndexer(BY_PROVIDER, (obj) => {
+    const ref = view(obj).spec?.identityProviderRef?.name;
+    return ref ? [ref] : [];
+  });
+  const secrets = options.informers.get(ownedSecrets);
+  const memories = new Map<string, Memory>();
+  const deps = {
+    client: options.client,
+    agentClients: AgentClients,
+    store: new RegistrationStore(options.client, options.operatorNamespace),
+    providers: options.providers,
+    recorder: options.recorder,
+    log: options.log,
+    clock: options.clock ?? realClock,
+    clusterName,
+    resyncPeriodMs: options.registrationResyncMs ?? DEFAULT_REGISTRATION_RESYNC_MS,
+    random: options.random ?? Math.random,
+    ...(options.hooks ? { hooks: options.hooks } : {}),
+  };
+
+  const secretWatch: WatchSpec<SecretObject> = {
+    source: ownedSecrets,
+    map(secret) {
+      const meta = secret.metadata ?? {};
+      if (meta.namespace === options.operatorNamespace) {
+        const ref = meta.annotations?.[AGENTCLIENT_REF_ANNOTATION];
+        if (ref) return [ref];
+      }
+      return (meta.ownerReferences ?? []).filter((ref) => ref.kind === AGENT_CLIENT.kind).map((ref) => keyOf(meta.namespace, ref.name));
+    },
+  };
+  const providerWatch: WatchSpec = {
+    source: { type: IdentityProviders },
+    map: (provider) => agents.byIndex(BY_PROVIDER, provider.metadata?.name ?? '').map((a) => keyOf(a.metadata?.namespace, a.metadata?.name ?? '')),
+    predicate: (before, after) =>
+      before.metadata?.generation !== after.metadata?.generation ||
+      conditionStatus(before, 'Ready') !== conditionStatus(after, 'Ready') ||
+      JSON.stringify(view(before).status?.endpoints) !== JSON.stringify(view(after).status?.endpoints) ||
+      JSON.stringify(view(before).status?.capabilities) !== JSON.stringify(view(after).status?.capabilities),
+  };
+
+  return {
+    name: 'agentclient',
+    primary: { ...primary, predicate: specOrMetadataChanged },
+    watches: [secretWatch, providerWatch],
+    ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+    async reconcile(key, ctx) {
+      const agent = asAgentClient(agents.getByKey(key));
+      if (!agent) {
+        memories.delete(key);
+        return undefined;
+      }
+      let memory = memories.get(key);
+      if (!memory || memory.uid !== agent.metadata.uid) {
+        memory = { uid: agent.metadata.uid };
+        memories.set(key, memory);
+      }
+      const cached = secrets.get(agentSecretName(agent), agent.metadata.namespace);
+      return syncAgentClient({ ...deps, log: ctx.log }, agent, memory, cached, ctx.signal);
+    },
+  };
+}

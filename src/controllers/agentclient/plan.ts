@@ -1,0 +1,243 @@
+/**
+ * The AgentClient state machine, pure: from what we want and what we observed to the ONE next
+ * step. The sync applies that step (one IdP call or one write, each persisted before the next),
+ * folds its result into the observation and asks again, so a crash between any two steps resumes
+ * from what was durably recorded. Nothing here does I/O or reads a clock.
+ */
+import type { DiscoveredProvider, Registration } from '../../idp/adapter.ts';
+import type { KeyAlgorithm } from './types.ts';
+import type { AgentClient } from './types.ts';
+import { effectiveAuthMethod, parseSoftwareId } from './metadata.ts';
+import type { RegistrationRecord } from './registration-store.ts';
+import type { SecretOwnership } from './secret.ts';
+
+export const FINALIZER = 'agentidentity.dev/registration';
+export const ROTATE_ANNOTATION = 'agentidentity.dev/rotate';
+export const SKIP_IDP_CLEANUP_ANNOTATION = 'agentidentity.dev/skip-idp-cleanup';
+
+export interface ProviderState {
+  found: boolean;
+  ready: boolean;
+  reason?: string;
+  message?: string;
+  discovered?: DiscoveredProvider;
+}
+
+/** A non-transient failure remembered so the same call is not retried hot. */
+export interface Blocked {
+  reason: string;
+  message: string;
+}
+
+export interface Observation {
+  agent: AgentClient;
+  /** Milliseconds since the epoch. */
+  now: number;
+  provider: ProviderState;
+  record: RegistrationRecord | null;
+  secret: { ownership: SecretOwnership; upToDate: boolean };
+  /** RFC 7592 read made during this sync (null registration: gone at the IdP). */
+  remote?: { registration: Registration | null };
+  /** findBySoftwareId made during this sync: null when the IdP cannot list. */
+  search?: Registration[] | null;
+  /** The pending register intent is known not to have reached the IdP (written or refused in this process). */
+  intentSettled: boolean;
+  /** A registration update was sent during this sync (never sent twice in one sync). */
+  updated: boolean;
+  /** Metadata fields where the IdP differs from the desired registration (set after a read). */
+  drift?: string[];
+  /** Generation and time of the last successful RFC 7592 read or write, as this process knows it. */
+  verifiedGeneration?: number;
+  lastVerifiedAt?: number;
+  resyncPeriodMs: number;
+  rotationPeriodMs?: number;
+  /** A non-transient IdP failure for this generation: wait for a change, no hot retry. */
+  blocked?: Blocked;
+}
+
+export type Action =
+  | { type: 'addFinalizer' }
+  | { type: 'prepareRegistration'; keyAlgorithm: KeyAlgorithm | null }
+  | { type: 'searchRegistrations' }
+  | { type: 'adopt'; registration: Registration; extras: Registration[] }
+  | { type: 'register'; possibleOrphan: boolean }
+  | { type: 'readRegistration' }
+  | { type: 'updateRegistration'; fields: string[] }
+  | { type: 'forgetRegistration' }
+  | { type: 'beginRotation'; keyAlgorithm: KeyAlgorithm; request?: string }
+  | { type: 'completeRotation' }
+  | { type: 'endOverlap' }
+  | { type: 'declineRotation'; request: string }
+  | { type: 'writeSecret' }
+  | { type: 'deleteRegistration' }
+  | { type: 'deleteRegistrations'; registrations: Registration[] }
+  | { type: 'releaseSecret' }
+  | { type: 'deleteSecret' }
+  | { type: 'deleteRecord' }
+  | { type: 'removeFinalizer' };
+
+/** Why the sync stopped short of Ready; becomes conditions in the report. */
+export type Wait =
+  | 'IdentityProviderNotReady'
+  | 'IdentityProviderChanged'
+  | 'SecretConflict'
+  | 'OwnedByAnotherResource'
+  | 'RegistrationUnsupported'
+  | 'AuthMethodUnsupported'
+  | 'Blocked'
+  | 'DeletionBlocked';
+
+export type Step = { action: Action } | { wait: Wait } | { done: true };
+
+export function isDeleting(agent: AgentClient): boolean {
+  return agent.metadata.deletionTimestamp !== undefined && agent.metadata.deletionTimestamp !== null;
+}
+
+export function hasFinalizer(agent: AgentClient): boolean {
+  return (agent.metadata.finalizers ?? []).includes(FINALIZER);
+}
+
+export function keyAlgorithm(agent: AgentClient): KeyAlgorithm {
+  return agent.spec.credentials?.keyAlgorithm ?? 'ES256';
+}
+
+/** The rotation request not yet handled: the annotation's value when it differs from the last one handled. */
+export function pendingRotationRequest(agent: AgentClient, record: RegistrationRecord | null): string | undefined {
+  const value = agent.metadata.annotations?.[ROTATE_ANNOTATION];
+  return value && value !== record?.lastRotationRequest ? value : undefined;
+}
+
+/** When the next scheduled rotation is due (ms), if a rotation period is set. */
+export function nextRotationAt(record: RegistrationRecord | null, rotationPeriodMs: number | undefined): number | undefined {
+  const base = record?.lastRotationTime ?? record?.registeredAt;
+  if (!rotationPeriodMs || !base) return undefined;
+  return Date.parse(base) + rotationPeriodMs;
+}
+
+export function overlapEnded(record: RegistrationRecord | null, now: number): boolean {
+  return Boolean(record?.previousKey && record.overlapUntil && Date.parse(record.overlapUntil) <= now);
+}
+
+/** The registrations a software_id search returned that are provably this object's. */
+export function ownMatches(search: Registration[], softwareId: string): Registration[] {
+  return search.filter((registration) => registration.metadata.software_id === softwareId);
+}
+
+/** Adopt the registration holding our current key if any, else the oldest; the rest are extras. */
+export function chooseAdoption(matches: Registration[], kid: string | undefined): { registration: Registration; extras: Registration[] } {
+  const holdsKey = (r: Registration): boolean => Boolean(kid && (r.metadata.jwks?.keys ?? []).some((k) => k.kid === kid));
+  const sorted = [...matches].sort((a, b) => Number(holdsKey(b)) - Number(holdsKey(a)) || (a.clientIdIssuedAt ?? 0) - (b.clientIdIssuedAt ?? 0));
+  const [registration, ...extras] = sorted as [Registration, ...Registration[]];
+  return { registration, extras };
+}
+
+/**
+ * Whether we could hold an adopted registration's credentials: we need its registration token
+ * to manage it, and for client_secret_basic the IdP must have told us the secret (our key is
+ * put into the registration by the update that follows adoption).
+ */
+export function canHold(registration: Registration, method: string): boolean {
+  if (!registration.handle.registrationAccessToken || !registration.handle.registrationClientUri) return false;
+  return method !== 'client_secret_basic' || Boolean(registration.clientSecret);
+}
+
+function verifyDue(obs: Observation): boolean {
+  const generation = obs.agent.metadata.generation;
+  const verified = obs.verifiedGeneration ?? obs.agent.status?.observedGeneration;
+  if (generation !== verified) return true;
+  return obs.lastVerifiedAt === undefined || obs.now - obs.lastVerifiedAt >= obs.resyncPeriodMs;
+}
+
+/** The next step for an AgentClient that is being deleted. */
+export function planDeletion(obs: Observation): Step {
+  const { agent, record } = obs;
+  if (!hasFinalizer(agent)) return { done: true };
+  const policy = agent.spec.deletionPolicy ?? 'Delete';
+  const skipIdp = agent.metadata.annotations?.[SKIP_IDP_CLEANUP_ANNOTATION] === 'true';
+  if (policy === 'Delete' && !skipIdp && record) {
+    const unsettledIntent = !record.clientId && record.intent?.op === 'register' && !obs.intentSettled;
+    if (record.clientId || unsettledIntent) {
+      if (!obs.provider.ready) return { wait: 'DeletionBlocked' };
+      if (obs.blocked) return { wait: 'DeletionBlocked' };
+      if (record.clientId) return { action: { type: 'deleteRegistration' } };
+      if (obs.search === undefined) return { action: { type: 'searchRegistrations' } };
+      const matches = obs.search ? ownMatches(obs.search, record.softwareId) : [];
+      if (matches.length > 0) return { action: { type: 'deleteRegistrations', registrations: matches } };
+    }
+  }
+  if (obs.secret.ownership === 'owned') return { action: { type: policy === 'Orphan' ? 'releaseSecret' : 'deleteSecret' } };
+  if (record) return { action: { type: 'deleteRecord' } };
+  return { action: { type: 'removeFinalizer' } };
+}
+
+function planUnregistered(obs: Observation, record: RegistrationRecord | null): Step {
+  const caps = obs.provider.discovered?.capabilities;
+  if (caps && !caps.registration) return { wait: 'RegistrationUnsupported' };
+  if (obs.secret.ownership === 'foreign') return { wait: 'SecretConflict' };
+  const method = effectiveAuthMethod(obs.agent);
+  const needsKey = method === 'private_key_jwt' && !record?.key;
+  if (!record || record.intent?.op !== 'register' || needsKey) {
+    return { action: { type: 'prepareRegistration', keyAlgorithm: needsKey ? keyAlgorithm(obs.agent) : null } };
+  }
+  if (obs.intentSettled) return { action: { type: 'register', possibleOrphan: false } };
+  if (obs.search === undefined) return { action: { type: 'searchRegistrations' } };
+  if (obs.search === null) return { action: { type: 'register', possibleOrphan: true } };
+  const matches = ownMatches(obs.search, record.softwareId);
+  const adoptable = matches.filter((r) => canHold(r, method));
+  if (adoptable.length > 0) {
+    const { registration } = chooseAdoption(adoptable, record.key?.kid);
+    const extras = matches.filter((r) => r !== registration);
+    return { action: { type: 'adopt', registration, extras } };
+  }
+  if (matches.length > 0) return { action: { type: 'deleteRegistrations', registrations: matches } };
+  return { action: { type: 'register', possibleOrphan: false } };
+}
+
+function planRotation(obs: Observation, record: RegistrationRecord, management: boolean): Step | undefined {
+  const method = effectiveAuthMethod(obs.agent);
+  if (record.intent?.op === 'rotate' && record.pendingKey) return { action: { type: 'completeRotation' } };
+  if (method === 'private_key_jwt' && !record.key) return { action: { type: 'beginRotation', keyAlgorithm: keyAlgorithm(obs.agent) } };
+  if (overlapEnded(record, obs.now) && management) return { action: { type: 'endOverlap' } };
+  const request = pendingRotationRequest(obs.agent, record);
+  const canRotate = method === 'private_key_jwt' && management;
+  if (request !== undefined) {
+    return canRotate
+      ? { action: { type: 'beginRotation', keyAlgorithm: keyAlgorithm(obs.agent), request } }
+      : { action: { type: 'declineRotation', request } };
+  }
+  const due = nextRotationAt(record, obs.rotationPeriodMs);
+  if (canRotate && due !== undefined && due <= obs.now) return { action: { type: 'beginRotation', keyAlgorithm: keyAlgorithm(obs.agent) } };
+  return undefined;
+}
+
+/** The next step for a live AgentClient. */
+export function plan(obs: Observation): Step {
+  if (isDeleting(obs.agent)) return planDeletion(obs);
+  if (!hasFinalizer(obs.agent)) return { action: { type: 'addFinalizer' } };
+  const { record, provider } = obs;
+  const registered = Boolean(record?.clientId);
+  const secretStep: Step | undefined =
+    registered && obs.secret.ownership !== 'foreign' && !obs.secret.upToDate ? { action: { type: 'writeSecret' } } : undefined;
+
+  if (!provider.ready || !provider.discovered) return secretStep ?? { wait: 'IdentityProviderNotReady' };
+  if (registered && record?.issuer && record.issuer !== provider.discovered.issuer) return secretStep ?? { wait: 'IdentityProviderChanged' };
+  if (obs.blocked) return secretStep ?? { wait: 'Blocked' };
+  const caps = provider.discovered.capabilities;
+  if (effectiveAuthMethod(obs.agent) === 'private_key_jwt' && !caps.jwks) return secretStep ?? { wait: 'AuthMethodUnsupported' };
+  if (!record?.clientId) return planUnregistered(obs, record);
+
+  const rotation = planRotation(obs, record, caps.management);
+  if (rotation) return rotation;
+  if (caps.management) {
+    if (obs.remote === undefined && verifyDue(obs)) return { action: { type: 'readRegistration' } };
+    if (obs.remote) {
+      const registration = obs.remote.registration;
+      if (registration === null) return { action: { type: 'forgetRegistration' } };
+      const owner = parseSoftwareId(registration.metadata.software_id);
+      if (owner && owner.uid !== obs.agent.metadata.uid) return { wait: 'OwnedByAnotherResource' };
+      if (obs.drift && obs.drift.length > 0 && !obs.updated) return { action: { type: 'updateRegistration', fields: obs.drift } };
+    }
+  }
+  if (obs.secret.ownership === 'foreign') return { wait: 'SecretConflict' };
+  return secretStep ?? { done: true };
+}

@@ -1,0 +1,209 @@
+/**
+ * The operator's own record of one AgentClient's registration: an operator-owned Secret
+ * `agc-<uid>` in the operator namespace. It holds what the agent must never hold (the RFC 7592
+ * registration access token) and the write-ahead state that makes registration and rotation
+ * crash-safe: a key and an intent are persisted here BEFORE the IdP call they lead to, and the
+ * IdP's answer is persisted here before anything else is written.
+ *
+ * It is read with a direct GET on every sync (never from a cache): a stale read could make a
+ * restarted or re-queued sync believe a registration had not happened yet.
+ */
+import type { JWK } from 'jose';
+import type { KubeClient } from '../../runtime/kube/client.ts';
+import { Secrets } from '../../runtime/kube/types.ts';
+import type { SecretObject } from '../../runtime/kube/types.ts';
+import { parseSigningKey } from './credentials.ts';
+import type { SigningKey } from './credentials.ts';
+import { AGENTCLIENT_UID_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from './secret.ts';
+
+export const AGENTCLIENT_REF_ANNOTATION = 'agentidentity.dev/agentclient';
+export const STORE_COMPONENT_LABEL = 'agentidentity.dev/component';
+export const STORE_COMPONENT_VALUE = 'registration';
+
+/** Work that was started and must be finished (or proven done) after a crash. */
+export interface Intent {
+  op: 'register' | 'rotate';
+  /** ISO time the intent was recorded. */
+  at: string;
+}
+
+/** Everything the operator knows about one registration. Holds credentials: never log. */
+export interface RegistrationRecord {
+  uid: string;
+  namespace: string;
+  name: string;
+  softwareId: string;
+  issuer?: string;
+  tokenEndpoint?: string;
+  clientId?: string;
+  registrationClientUri?: string;
+  registrationAccessToken?: string;
+  clientSecret?: string;
+  /** The key the agent signs with. */
+  key?: SigningKey;
+  /** A rotation's new key, persisted before the IdP learns it. */
+  pendingKey?: SigningKey;
+  /** Public half of the key being retired, registered until `overlapUntil`. */
+  previousKey?: JWK;
+  overlapUntil?: string;
+  lastRotationTime?: string;
+  lastRotationRequest?: string;
+  registeredAt?: string;
+  /** The scope ceiling the IdP last accepted (space-separated). */
+  registeredScope?: string;
+  intent?: Intent;
+  /** Set once loaded or saved; the next save is an optimistic-concurrency replace. */
+  resourceVersion?: string;
+}
+
+/** Non-secret part, kept as one JSON document in the Secret. */
+interface StoredState {
+  namespace: string;
+  name: string;
+  softwareId: string;
+  issuer?: string;
+  tokenEndpoint?: string;
+  previousKey?: JWK;
+  overlapUntil?: string;
+  lastRotationTime?: string;
+  lastRotationRequest?: string;
+  registeredAt?: string;
+  registeredScope?: string;
+  intent?: Intent;
+}
+
+const KEYS = {
+  clientId: 'client_id',
+  uri: 'registration_client_uri',
+  token: 'registration_access_token',
+  clientSecret: 'client_secret',
+  key: 'private_key.jwk',
+  pendingKey: 'pending_private_key.jwk',
+  state: 'state.json',
+} as const;
+
+export function recordSecretName(uid: string): string {
+  return `agc-${uid}`;
+}
+
+const b64 = (value: string): string => Buffer.from(value, 'utf8').toString('base64');
+const unb64 = (value: string | undefined): string | undefined => (value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8'));
+
+/** The Secret that stores a record (pure). */
+export function renderRecordSecret(record: RegistrationRecord, namespace: string): SecretObject {
+  const state: StoredState = {
+    namespace: record.namespace,
+    name: record.name,
+    softwareId: record.softwareId,
+    issuer: record.issuer,
+    tokenEndpoint: record.tokenEndpoint,
+    previousKey: record.previousKey,
+    overlapUntil: record.overlapUntil,
+    lastRotationTime: record.lastRotationTime,
+    lastRotationRequest: record.lastRotationRequest,
+    registeredAt: record.registeredAt,
+    registeredScope: record.registeredScope,
+    intent: record.intent,
+  };
+  const data: Record<string, string> = { [KEYS.state]: b64(JSON.stringify(state)) };
+  const put = (key: string, value: string | undefined): void => {
+    if (value !== undefined) data[key] = b64(value);
+  };
+  put(KEYS.clientId, record.clientId);
+  put(KEYS.uri, record.registrationClientUri);
+  put(KEYS.token, record.registrationAccessToken);
+  put(KEYS.clientSecret, record.clientSecret);
+  put(KEYS.key, record.key && JSON.stringify(record.key.privateJwk));
+  put(KEYS.pendingKey, record.pendingKey && JSON.stringify(record.pendingKey.privateJwk));
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'Opaque',
+    metadata: {
+      name: recordSecretName(record.uid),
+      namespace,
+      labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [AGENTCLIENT_UID_LABEL]: record.uid, [STORE_COMPONENT_LABEL]: STORE_COMPONENT_VALUE },
+      annotations: { [AGENTCLIENT_REF_ANNOTATION]: `${record.namespace}/${record.name}` },
+      ...(record.resourceVersion ? { resourceVersion: record.resourceVersion } : {}),
+    },
+    data,
+  };
+}
+
+/** Thrown when a stored record cannot be read; carries no stored value. */
+export class CorruptRecordError extends Error {
+  override readonly name = 'CorruptRecordError';
+}
+
+/** Parses a record Secret (pure). Throws {@link CorruptRecordError} on a record we cannot trust. */
+export function parseRecordSecret(secret: SecretObject): RegistrationRecord {
+  const uid = secret.metadata?.labels?.[AGENTCLIENT_UID_LABEL];
+  const data = secret.data ?? {};
+  if (!uid) throw new CorruptRecordError(`registration record ${secret.metadata?.name ?? '?'} lacks its uid label`);
+  let state: StoredState;
+  try {
+    state = JSON.parse(unb64(data[KEYS.state]) ?? '') as StoredState;
+  } catch {
+    throw new CorruptRecordError(`registration record ${secret.metadata?.name ?? '?'} has no readable state`);
+  }
+  const key = (name: string): SigningKey | undefined => {
+    const json = unb64(data[name]);
+    return json === undefined ? undefined : parseSigningKey(json);
+  };
+  return {
+    uid,
+    namespace: state.namespace,
+    name: state.name,
+    softwareId: state.softwareId,
+    issuer: state.issuer,
+    tokenEndpoint: state.tokenEndpoint,
+    clientId: unb64(data[KEYS.clientId]),
+    registrationClientUri: unb64(data[KEYS.uri]),
+    registrationAccessToken: unb64(data[KEYS.token]),
+    clientSecret: unb64(data[KEYS.clientSecret]),
+    key: key(KEYS.key),
+    pendingKey: key(KEYS.pendingKey),
+    previousKey: state.previousKey,
+    overlapUntil: state.overlapUntil,
+    lastRotationTime: state.lastRotationTime,
+    lastRotationRequest: state.lastRotationRequest,
+    registeredAt: state.registeredAt,
+    registeredScope: state.registeredScope,
+    intent: state.intent,
+    resourceVersion: secret.metadata?.resourceVersion,
+  };
+}
+
+/** Reads and writes records in the operator namespace through the API server. */
+export class RegistrationStore {
+  readonly #client: KubeClient;
+  readonly namespace: string;
+
+  constructor(client: KubeClient, namespace: string) {
+    this.#client = client;
+    this.namespace = namespace;
+  }
+
+  /** The record for an AgentClient uid, or null. A direct (quorum) read, never cached. */
+  async load(uid: string): Promise<RegistrationRecord | null> {
+    const secret = await this.#client.get<SecretObject>(Secrets, recordSecretName(uid), this.namespace);
+    return secret ? parseRecordSecret(secret) : null;
+  }
+
+  /**
+   * Persists a record: create when new, otherwise an optimistic-concurrency replace (a 409 means
+   * someone else wrote it; the caller's sync fails and starts again from a fresh read).
+   */
+  async save(record: RegistrationRecord): Promise<RegistrationRecord> {
+    const body = renderRecordSecret(record, this.namespace);
+    const written = record.resourceVersion
+      ? await this.#client.replace<SecretObject>(Secrets, body)
+      : await this.#client.create<SecretObject>(Secrets, body);
+    return { ...record, resourceVersion: written.metadata?.resourceVersion };
+  }
+
+  /** Deletes the record; already gone is success. */
+  async remove(uid: string): Promise<void> {
+    await this.#client.delete(Secrets, recordSecretName(uid), this.namespace);
+  }
+}

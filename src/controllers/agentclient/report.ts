@@ -1,0 +1,210 @@
+/**
+ * From the final observation of a sync to the AgentClient's status: conditions per the
+ * Kubernetes API conventions (a `Ready` summary; `Registered`, `CredentialsReady`; kstatus'
+ * abnormal-true `Reconciling` and `Stalled`), `observedGeneration` and the credential fields.
+ * Pure; messages carry names, ids and reasons, never a credential.
+ */
+import { removeCondition, setCondition } from '../../runtime/conditions.ts';
+import type { Condition } from '../../runtime/kube/types.ts';
+import { effectiveAuthMethod, normalizeScope } from './metadata.ts';
+import { isDeleting, nextRotationAt } from './plan.ts';
+import type { Action, Observation, Step, Wait } from './plan.ts';
+import { agentSecretName } from './secret.ts';
+import type { AgentClientStatus, CeilingChange, CredentialsStatus } from './types.ts';
+
+export const HISTORY_LIMIT = 20;
+
+/** A failed step, already classified and scrubbed of credentials. */
+export interface StepError {
+  action: Action['type'];
+  reason: string;
+  message: string;
+  transient: boolean;
+}
+
+export interface Outcome {
+  step?: Step;
+  error?: StepError;
+}
+
+type CondInput = { status: Condition['status']; reason: string; message: string };
+
+const STALLING_WAITS: ReadonlySet<Wait> = new Set<Wait>([
+  'SecretConflict',
+  'OwnedByAnotherResource',
+  'IdentityProviderChanged',
+  'RegistrationUnsupported',
+  'AuthMethodUnsupported',
+  'Blocked',
+]);
+
+const IDP_ACTIONS: ReadonlySet<Action['type']> = new Set<Action['type']>([
+  'searchRegistrations',
+  'adopt',
+  'register',
+  'readRegistration',
+  'updateRegistration',
+  'completeRotation',
+  'endOverlap',
+  'deleteRegistration',
+  'deleteRegistrations',
+]);
+
+function waitOf(outcome: Outcome): Wait | undefined {
+  return outcome.step && 'wait' in outcome.step ? outcome.step.wait : undefined;
+}
+
+function registered(obs: Observation, outcome: Outcome): CondInput {
+  const { record } = obs;
+  const wait = waitOf(outcome);
+  const error = outcome.error;
+  if (error && IDP_ACTIONS.has(error.action)) return { status: 'False', reason: error.reason, message: error.message };
+  if (obs.blocked) return { status: 'False', reason: obs.blocked.reason, message: obs.blocked.message };
+  switch (wait) {
+    case 'OwnedByAnotherResource':
+      return { status: 'False', reason: wait, message: 'the registration at the IdP names another AgentClient in its software_id; it is not taken over' };
+    case 'IdentityProviderChanged':
+      return { status: 'False', reason: wait, message: `registered at ${record?.issuer ?? '?'}, but the IdentityProvider now points at another issuer; recreate the AgentClient to register there` };
+    case 'RegistrationUnsupported':
+      return { status: 'False', reason: wait, message: 'the IdP does not offer RFC 7591 dynamic client registration' };
+    case 'AuthMethodUnsupported':
+      return { status: 'False', reason: wait, message: 'the IdP does not accept client jwks, which private_key_jwt needs' };
+    default:
+  }
+  if (record?.clientId) {
+    return { status: 'True', reason: 'Registered', message: `registered at ${record.issuer ?? '?'} as client ${record.clientId}` };
+  }
+  if (wait === 'SecretConflict') return { status: 'False', reason: wait, message: 'not registering until the credentials Secret name is free' };
+  if (wait === 'IdentityProviderNotReady') return { status: 'False', reason: wait, message: providerMessage(obs) };
+  return { status: 'Unknown', reason: 'Registering', message: 'registration in progress' };
+}
+
+function credentialsReady(obs: Observation, outcome: Outcome): CondInput {
+  const name = agentSecretName(obs.agent);
+  if (obs.secret.ownership === 'foreign') {
+    return { status: 'False', reason: 'SecretConflict', message: `Secret ${name} exists and is not owned by this AgentClient; it is never overwritten` };
+  }
+  if (outcome.error?.action === 'writeSecret') return { status: 'False', reason: 'SecretWriteFailed', message: outcome.error.message };
+  if (!obs.record?.clientId) return { status: 'Unknown', reason: 'WaitingForRegistration', message: `Secret ${name} is written once the client is registered` };
+  if (!obs.secret.upToDate) return { status: 'False', reason: 'SecretPending', message: `Secret ${name} is being written` };
+  const kid = obs.record.key?.kid;
+  return { status: 'True', reason: 'SecretReady', message: `Secret ${name} holds the client credentials${kid ? ` (key ${kid})` : ''}` };
+}
+
+function providerMessage(obs: Observation): string {
+  const name = obs.agent.spec.identityProviderRef.name;
+  if (!obs.provider.found) return `IdentityProvider ${name} not found`;
+  return `IdentityProvider ${name} is not ready${obs.provider.message ? `: ${obs.provider.message}` : ''}`;
+}
+
+function ready(obs: Observation, outcome: Outcome, reg: CondInput, cred: CondInput): CondInput {
+  const wait = waitOf(outcome);
+  if (isDeleting(obs.agent)) {
+    if (wait === 'DeletionBlocked' || (outcome.error && IDP_ACTIONS.has(outcome.error.action))) {
+      const why = outcome.error?.message ?? (obs.blocked?.message || providerMessage(obs));
+      return { status: 'False', reason: 'DeletionBlocked', message: `deleting the registration is blocked by the IdP (${why}); set annotation agentidentity.dev/skip-idp-cleanup=true to delete without it` };
+    }
+    return { status: 'False', reason: 'Deleting', message: 'cleaning up the registration and Secrets' };
+  }
+  if (wait === 'IdentityProviderNotReady') return { status: 'False', reason: wait, message: providerMessage(obs) };
+  if (outcome.error && !IDP_ACTIONS.has(outcome.error.action) && outcome.error.action !== 'writeSecret') {
+    return { status: 'False', reason: outcome.error.reason, message: outcome.error.message };
+  }
+  const done = outcome.step !== undefined && 'done' in outcome.step;
+  if (reg.status === 'True' && cred.status === 'True' && done) {
+    return { status: 'True', reason: 'Ready', message: `client ${obs.record?.clientId ?? '?'} is registered and its credentials are in Secret ${agentSecretName(obs.agent)}` };
+  }
+  const first = reg.status !== 'True' ? reg : cred.status !== 'True' ? cred : { status: 'False' as const, reason: 'Reconciling', message: 'work in progress' };
+  return { status: first.status === 'Unknown' ? 'Unknown' : 'False', reason: first.reason, message: first.message };
+}
+
+function stalled(obs: Observation, outcome: Outcome): boolean {
+  const wait = waitOf(outcome);
+  if (wait && STALLING_WAITS.has(wait)) return true;
+  if (obs.secret.ownership === 'foreign') return true;
+  return Boolean(outcome.error && !outcome.error.transient);
+}
+
+function credentialsStatus(obs: Observation): CredentialsStatus {
+  const { record, agent } = obs;
+  const out: CredentialsStatus = { secretName: agentSecretName(agent) };
+  if (record?.key) out.keyId = record.key.kid;
+  if (record?.previousKey) {
+    out.previousKeyId = record.previousKey.kid;
+    out.overlapUntil = record.overlapUntil;
+  }
+  if (record?.lastRotationTime) out.lastRotationTime = record.lastRotationTime;
+  const next = nextRotationAt(record, obs.rotationPeriodMs);
+  if (next !== undefined) out.nextRotationTime = iso(next);
+  if (record?.lastRotationRequest) out.lastRotationRequest = record.lastRotationRequest;
+  const method = effectiveAuthMethod(agent);
+  const caps = obs.provider.discovered?.capabilities;
+  if (method === 'private_key_jwt') {
+    if (!caps || (caps.management && caps.jwks)) out.rotationSupport = 'Overlap';
+    else {
+      out.rotationSupport = 'Unsupported';
+      out.rotationMessage = 'the IdP does not offer RFC 7592 registration management with jwks, so keys cannot be rotated in place';
+    }
+  } else if (method === 'client_secret_basic') {
+    out.rotationSupport = 'Unsupported';
+    out.rotationMessage =
+      'client secret rotation is not available through RFC 7592 at this IdP (an update keeps the existing secret); use private_key_jwt, or recreate the AgentClient for a new secret';
+  }
+  return out;
+}
+
+/** Appends a ceiling change when the registered ceiling differs from the one status reported. */
+function ceilingHistory(obs: Observation, granted: string[] | undefined, now: Date): CeilingChange[] | undefined {
+  const before = obs.agent.status?.grantedScopes;
+  const history = obs.agent.status?.ceilingHistory ?? [];
+  if (!granted || (before && normalizeScope(before) === normalizeScope(granted))) return history.length > 0 ? history : undefined;
+  const previous = new Set(before ?? []);
+  const next = new Set(granted);
+  const change: CeilingChange = {
+    time: iso(now.getTime()),
+    added: granted.filter((s) => !previous.has(s)),
+    removed: [...previous].filter((s) => !next.has(s)).sort(),
+    decision: before === undefined ? 'Initial' : 'Delta',
+    generation: obs.agent.metadata.generation,
+  };
+  return [...history, change].slice(-HISTORY_LIMIT);
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** The whole status this sync should leave on the AgentClient. */
+export function buildStatus(obs: Observation, outcome: Outcome, now: Date): AgentClientStatus {
+  const { agent, record } = obs;
+  const generation = agent.metadata.generation;
+  const reg = registered(obs, outcome);
+  const cred = credentialsReady(obs, outcome);
+  const summary = ready(obs, outcome, reg, cred);
+  const with_ = (type: string, input: CondInput) => (list: Condition[]) => setCondition(list, { type, ...input, observedGeneration: generation }, now);
+  let conditions = (agent.status?.conditions ?? []) as Condition[];
+  conditions = with_('Ready', summary)(conditions);
+  conditions = with_('Registered', reg)(conditions);
+  conditions = with_('CredentialsReady', cred)(conditions);
+  conditions = with_('PolicyCompliant', {
+    status: 'Unknown',
+    reason: 'PolicyNotEvaluated',
+    message: 'ConsentPolicy evaluation is not active; the ceiling is the requested scopes',
+  })(conditions);
+  const isStalled = stalled(obs, outcome);
+  conditions = isStalled ? with_('Stalled', { status: 'True', reason: summary.reason, message: summary.message })(conditions) : removeCondition(conditions, 'Stalled');
+  conditions =
+    summary.status !== 'True' && !isStalled
+      ? with_('Reconciling', { status: 'True', reason: summary.reason, message: summary.message })(conditions)
+      : removeCondition(conditions, 'Reconciling');
+
+  const status: AgentClientStatus = { ...(agent.status ?? {}), observedGeneration: generation, conditions };
+  const granted = record?.registeredScope !== undefined && record.clientId ? record.registeredScope.split(' ').filter(Boolean) : undefined;
+  status.clientId = record?.clientId;
+  status.identityProvider = record?.clientId ? record.issuer : undefined;
+  status.registeredAt = record?.clientId ? record.registeredAt : undefined;
+  status.ceilingHistory = ceilingHistory(obs, granted, now);
+  status.grantedScopes = granted ?? (record?.clientId ? agent.status?.grantedScopes : undefined);
+  status.credentials = credentialsStatus(obs);
+  return status;
+}
