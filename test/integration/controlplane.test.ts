@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CoreV1Api, RbacAuthorizationV1Api, VersionApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createServiceAccountKubeConfig, loadKubeConfig, startControlPlane } from '../../src/envtest/index.ts';
+import { applyCrds, createServiceAccountKubeConfig, loadKubeConfig, startControlPlane } from '../../src/envtest/index.ts';
 
 const admin = loadKubeConfig(inject('kubeconfigPath'));
 const namespace = `cp-${randomBytes(4).toString('hex')}`;
@@ -29,6 +29,12 @@ describe('shared control plane', () => {
     expect(version.major).toBe('1');
     const namespaces = await admin.makeApiClient(CoreV1Api).listNamespace();
     expect(namespaces.items.map((n) => n.metadata?.name)).toContain(namespace);
+  });
+
+  it('has the CRDs from crds/ installed, and re-applying them updates in place', async () => {
+    const installed = inject('installedCrds');
+    const again = await applyCrds(admin, path.resolve(import.meta.dirname, '..', '..', 'crds'));
+    expect(again).toEqual(installed);
   });
 
   it('limits a ServiceAccount kubeconfig to what RBAC grants it', async () => {
