@@ -18,6 +18,8 @@ import type { SecretObject } from '../../runtime/kube/types.ts';
 import type { AgentClient } from '../agentclient/types.ts';
 import { agentSecretName, secretOwnership } from '../agentclient/secret.ts';
 import type { SecretLike } from '../agentclient/secret.ts';
+import { immediateRotationRequest, isImmediateRotationRequest } from './suspension.ts';
+import { AgentClients, ROTATE_ANNOTATION } from './types.ts';
 import type { ActionResult, GrantRevocation, Outcome, RevocationAction } from './types.ts';
 
 /** The IdP serving a target, as the IdentityProvider controller resolved it. */
@@ -28,16 +30,19 @@ export interface ProviderHandle {
   capabilities: IdpCapabilities;
 }
 
-/** Immediate credential rotation (no overlap), provided by the AgentClient controller's code. */
-export type RotateNow = (agentClient: AgentClient, provider: ProviderHandle, signal: AbortSignal) => Promise<{ call: string; message: string }>;
-
 /** The registration handle (RFC 7592 section 3) from the operator's own record, or null. */
 export type LoadHandle = (agentClient: AgentClient) => Promise<RegistrationHandle | null>;
 
 export interface ActionDeps {
   client: KubeClient;
   loadHandle: LoadHandle;
-  rotateNow: RotateNow;
+  /** Put an AgentClient key in the AgentClient controller's priority lane. */
+  wakeAgentClient: (key: string) => void;
+}
+
+/** An action handed to another controller and not finished yet (no result is recorded). */
+export interface Pending {
+  pending: string;
 }
 
 export interface ActionInput {
@@ -64,7 +69,7 @@ function refusal(action: RevocationAction, call: string, error: unknown, now: st
 
 const NOT_REGISTERED = 'the AgentClient has no registration at the IdP';
 
-export async function runAction(deps: ActionDeps, action: RevocationAction, input: ActionInput): Promise<ActionResult> {
+export async function runAction(deps: ActionDeps, action: RevocationAction, input: ActionInput): Promise<ActionResult | Pending> {
   switch (action) {
     case 'Suspend':
       return suspend(deps, input);
@@ -143,15 +148,41 @@ async function removeAgentSecret(client: KubeClient, agentClient: AgentClient): 
   return `agent Secret ${name} deleted`;
 }
 
-/** RotateCredentials: new credentials at once, the old ones refused immediately (no overlap). */
-async function rotate(deps: ActionDeps, input: ActionInput): Promise<ActionResult> {
+/**
+ * RotateCredentials, done by the AgentClient controller's own rotation (write-ahead key, RFC 7592
+ * PUT of the new `jwks`, agent Secret update) through its documented request annotation, with a
+ * value marking it immediate: that rotation keeps no overlap, so the old key is refused at once.
+ * Level-based: the annotation is (re)written until the AgentClient's status shows a revocation
+ * rotation handled since this GrantRevocation was created.
+ */
+async function rotate(deps: ActionDeps, input: ActionInput): Promise<ActionResult | Pending> {
+  const { agentClient, grev } = input;
+  const call = 'RFC 7592 PUT (new jwks, no overlap) by the AgentClient controller';
   if (input.clientId === undefined) return result('RotateCredentials', 'none', 'Succeeded', `${NOT_REGISTERED}: no credentials to rotate`, input.now());
-  try {
-    const done = await deps.rotateNow(input.agentClient, input.provider, input.signal);
-    return result('RotateCredentials', done.call, 'Succeeded', done.message, input.now());
-  } catch (error) {
-    return refusal('RotateCredentials', 'rotate', error, input.now());
+  const request = immediateRotationRequest(grev);
+  const credentials = agentClient.status?.credentials;
+  if (rotationHandled(grev, credentials)) {
+    if (credentials?.rotationSupport === 'Unsupported') {
+      return result('RotateCredentials', call, 'Unsupported', `the AgentClient controller could not rotate: ${credentials.rotationMessage ?? 'rotation unsupported at this IdP'}`, input.now());
+    }
+    return result('RotateCredentials', call, 'Succeeded', `new key ${credentials?.keyId ?? '?'} registered for client ${input.clientId}; the previous key was removed at once (no overlap)`, input.now());
   }
+  const key = `${agentClient.metadata.namespace}/${agentClient.metadata.name}`;
+  if (agentClient.metadata.annotations?.[ROTATE_ANNOTATION] !== request) {
+    await deps.client.patch(AgentClients, agentClient.metadata.name, agentClient.metadata.namespace, 'merge', { metadata: { annotations: { [ROTATE_ANNOTATION]: request } } });
+  }
+  deps.wakeAgentClient(key);
+  return { pending: `waiting for the AgentClient controller to rotate the credentials of ${agentClient.metadata.name}` };
+}
+
+function rotationHandled(grev: GrantRevocation, credentials: NonNullable<AgentClient['status']>['credentials']): boolean {
+  const handled = credentials?.lastRotationRequest;
+  if (handled === immediateRotationRequest(grev)) return true;
+  // Another revocation's immediate rotation since this one was created satisfies it too (and
+  // keeps two concurrent revocations from re-requesting each other's rotation forever).
+  const created = Date.parse(grev.metadata.creationTimestamp ?? '');
+  const rotated = Date.parse(credentials?.lastRotationTime ?? '');
+  return isImmediateRotationRequest(handled) && !Number.isNaN(created) && rotated >= created;
 }
 
 /** DeleteRegistration: RFC 7592 section 2.3 DELETE with the registration access token on record. */

@@ -34,6 +34,8 @@ export interface AuditRecord {
   counts: { grantsRevoked: number; tokensRevoked: number };
   /** Why it failed or was unsupported (secret-free by construction of IdpError messages). */
   message?: string;
+  /** LiftSuspension only: the reason recorded on the GrantRevocation before its deletion. */
+  liftReason?: string;
 }
 
 export interface AuditInput {
@@ -48,6 +50,7 @@ export interface AuditInput {
   grantsRevoked?: number;
   tokensRevoked?: number;
   message?: string;
+  liftReason?: string;
 }
 
 export function auditRecord(input: AuditInput): AuditRecord {
@@ -67,6 +70,7 @@ export function auditRecord(input: AuditInput): AuditRecord {
     outcome: input.outcome,
     counts: { grantsRevoked: input.grantsRevoked ?? 0, tokensRevoked: input.tokensRevoked ?? 0 },
     ...(input.message === undefined ? {} : { message: input.message }),
+    ...(input.liftReason === undefined ? {} : { liftReason: input.liftReason }),
   };
 }
 

@@ -5,8 +5,8 @@
  *
  * Watches:
  * - GrantRevocations (primary);
- * - AgentClients: a change of generation, labels, client_id or deletion re-plans the revocations
- *   that target it (new selector matches; a held suspension re-asserted after a GitOps re-apply);
+ * - AgentClients: a change of generation, labels, client_id, handled rotation request or deletion
+ *   re-plans the revocations that target it (new selector matches; a held suspension re-asserted after a GitOps re-apply);
  * - IdentityProviders: any change wakes the revocations still waiting or lifting, so an IdP that
  *   comes back is used at once rather than after the backoff.
  */
@@ -20,7 +20,7 @@ import type { KubeObject, ResourceType } from '../../runtime/kube/types.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import type { Metrics } from '../../runtime/metrics.ts';
 import type { AgentClient } from '../agentclient/types.ts';
-import type { LoadHandle, RotateNow } from './actions.ts';
+import type { LoadHandle } from './actions.ts';
 import { SuspensionMemory } from './memory.ts';
 import { specSelects, statusRecords } from './plan.ts';
 import { syncGrantRevocation } from './sync.ts';
@@ -44,7 +44,8 @@ export interface GrantRevocationControllerOptions {
   log: Logger;
   providers: ProviderLookup;
   loadHandle: LoadHandle;
-  rotateNow: RotateNow;
+  /** Put an AgentClient key (`ns/name`) in the AgentClient controller's priority lane. */
+  wakeAgentClient: (key: string) => void;
   /** Watch one namespace only (tests); all when absent. */
   namespace?: string;
 }
@@ -56,6 +57,7 @@ function agentClientChanged(a: AgentClient, b: AgentClient): boolean {
     a.metadata.generation !== b.metadata.generation ||
     a.metadata.uid !== b.metadata.uid ||
     a.status?.clientId !== b.status?.clientId ||
+    a.status?.credentials?.lastRotationRequest !== b.status?.credentials?.lastRotationRequest ||
     Boolean(a.metadata.deletionTimestamp) !== Boolean(b.metadata.deletionTimestamp) ||
     JSON.stringify(a.metadata.labels ?? {}) !== JSON.stringify(b.metadata.labels ?? {})
   );
@@ -78,7 +80,7 @@ export function createGrantRevocationController(options: GrantRevocationControll
     client: options.client,
     caches,
     providers: options.providers,
-    actions: { client: options.client, loadHandle: options.loadHandle, rotateNow: options.rotateNow },
+    actions: { client: options.client, loadHandle: options.loadHandle, wakeAgentClient: options.wakeAgentClient },
     recorder: options.recorder,
     log: options.log,
     clock: options.clock,
@@ -110,8 +112,6 @@ export function createGrantRevocationController(options: GrantRevocationControll
         priority: always,
       },
     ],
-    reconcile: async (key, ctx) => {
-      await syncGrantRevocation(deps, key, ctx.signal);
-    },
+    reconcile: (key, ctx) => syncGrantRevocation(deps, key, ctx.signal),
   };
 }

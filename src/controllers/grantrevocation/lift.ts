@@ -17,7 +17,7 @@ import { planLift } from './suspension.ts';
 import type { Lift } from './suspension.ts';
 import type { SyncDeps } from './sync.ts';
 import { asKube, iso } from './sync.ts';
-import { GrantRevocations, LIFTED_BY_ANNOTATION, RetryLater, SUSPENSION_FINALIZER } from './types.ts';
+import { GrantRevocations, LIFT_REASON_ANNOTATION, LIFTED_BY_ANNOTATION, RetryLater, SUSPENSION_FINALIZER } from './types.ts';
 import type { GrantRevocation } from './types.ts';
 
 const UNKNOWN_LIFTER = `unknown (no ${LIFTED_BY_ANNOTATION} annotation; see the API server audit log for the DELETE)`;
@@ -65,10 +65,12 @@ async function liftOne(deps: SyncDeps, grev: GrantRevocation, lift: Lift, signal
     }
   }
   const actor = grev.metadata.annotations?.[LIFTED_BY_ANNOTATION] || UNKNOWN_LIFTER;
+  const why = grev.metadata.annotations?.[LIFT_REASON_ANNOTATION];
   emitAudit(deps.log, auditRecord({
     grev, action: 'LiftSuspension', call: 'setDisabled(false)', idp, clientId: lift.clientId, agentClient: agentName, actor, outcome: 'Succeeded',
+    ...(why ? { liftReason: why } : {}),
   }));
-  const message = `suspension by GrantRevocation ${grevName} lifted (by ${actor}): ${note}`;
+  const message = `suspension by GrantRevocation ${grevName} lifted by ${actor}${why ? ` (${why})` : ''}: ${note}`;
   void deps.recorder.event(lift.agentClient as never, 'Normal', 'SuspensionLifted', message);
   void deps.recorder.event(asKube(grev), 'Normal', 'SuspensionLifted', message);
   return undefined;

@@ -20,6 +20,7 @@ export type ReadyReason =
   | 'InProgress'
   | 'IdpUnavailable'
   | 'IdentityProviderNotReady'
+  | 'AwaitingAgentClient'
   | 'Lifting'
   | 'TargetNotFound'
   | 'InvalidTarget'
@@ -37,7 +38,7 @@ export interface ReadyState {
 
 /** Why this round could not finish (a retry is scheduled by the caller). */
 export interface Waiting {
-  reason: 'IdpUnavailable' | 'IdentityProviderNotReady' | 'Lifting';
+  reason: 'IdpUnavailable' | 'IdentityProviderNotReady' | 'AwaitingAgentClient' | 'Lifting';
   message: string;
 }
 
@@ -61,7 +62,10 @@ export function readyState(input: ReadyInput): ReadyState {
   if (input.remaining === 0 && t.failed > 0) {
     return { status: 'False', reason: 'ActionFailed', message: `${done}; ${t.failed} failed permanently (see status.targets)` };
   }
-  if (input.waiting) return { status: 'False', reason: input.waiting.reason, message: `${done}; ${input.waiting.message}; retrying` };
+  if (input.waiting) {
+    const then = input.waiting.reason === 'AwaitingAgentClient' ? '' : '; retrying';
+    return { status: 'False', reason: input.waiting.reason, message: `${done}; ${input.waiting.message}${then}` };
+  }
   if (input.remaining > 0) return { status: 'False', reason: 'InProgress', message: `${done}; ${input.remaining} remaining` };
   const held = input.holdsSuspension ? '; suspension held until this GrantRevocation is deleted' : '';
   return { status: 'True', reason: 'Completed', message: `${done}${held}` };

@@ -87,3 +87,20 @@ export function planLift(lifting: GrantRevocation, agentClients: readonly AgentC
   }
   return lifts;
 }
+
+/** Prefix of the rotation requests GrantRevocations write to `agentidentity.dev/rotate`. */
+export const IMMEDIATE_ROTATION_PREFIX = 'revocation:';
+
+/** The rotation request a GrantRevocation's RotateCredentials writes (one per GrantRevocation). */
+export function immediateRotationRequest(grev: GrantRevocation): string {
+  return `${IMMEDIATE_ROTATION_PREFIX}${grev.metadata.uid ?? `${grev.metadata.namespace}/${grev.metadata.name}`}`;
+}
+
+/**
+ * Whether a rotation request comes from a GrantRevocation: the AgentClient controller must then
+ * rotate with no overlap (the old key leaves the registration in the same step), because the old
+ * key is presumed compromised.
+ */
+export function isImmediateRotationRequest(request: string | undefined): boolean {
+  return request?.startsWith(IMMEDIATE_ROTATION_PREFIX) ?? false;
+}

@@ -78,15 +78,15 @@ function candidates(caches: Caches, grev: GrantRevocation): AgentClient[] {
 }
 
 /** Reconciles the GrantRevocation `key` (`namespace/name`). */
-export async function syncGrantRevocation(deps: SyncDeps, key: string, signal: AbortSignal): Promise<void> {
+export async function syncGrantRevocation(deps: SyncDeps, key: string, signal: AbortSignal): Promise<{ requeueAfter?: number }> {
   const cached = deps.caches.grantRevocation(key);
   if (!cached) {
     deps.memory.forget(key);
-    return;
+    return {};
   }
   if (cached.metadata.deletionTimestamp) {
     await liftSuspensions(deps, cached, signal);
-    return;
+    return {};
   }
   let grev = cached;
   const wantsFinalizer = grev.spec.actions.includes('Suspend') && !grev.metadata.finalizers?.includes(SUSPENSION_FINALIZER);
@@ -94,9 +94,9 @@ export async function syncGrantRevocation(deps: SyncDeps, key: string, signal: A
   const cachedSteps = planSteps(grev, firstPlan.targets, { suspensionAsserted: (a) => deps.memory.asserted(key, a) });
   if (cachedSteps.length > 0 || wantsFinalizer) {
     const fresh = await deps.client.get<KubeObject>(GrantRevocations, grev.metadata.name, grev.metadata.namespace);
-    if (!fresh) return;
+    if (!fresh) return {};
     grev = fresh as unknown as GrantRevocation;
-    if (grev.metadata.deletionTimestamp) return;
+    if (grev.metadata.deletionTimestamp) return {};
   }
   // The finalizer goes on before any IdP call, so deleting the object can never skip the lift.
   if (grev.spec.actions.includes('Suspend')) {
@@ -132,13 +132,18 @@ export async function syncGrantRevocation(deps: SyncDeps, key: string, signal: A
   if (phase === 'Failed' && cached.status?.phase !== 'Failed') {
     void deps.recorder.event(asKube(writer.grev), 'Warning', ready.reason, ready.message);
   }
-  if (waiting) throw waiting.error;
+  if (waiting?.error !== undefined) throw waiting.error;
+  return waiting ? { requeueAfter: HANDOFF_RECHECK_MS } : {};
 }
 
 interface WaitingOutcome {
   waiting: Waiting;
-  error: unknown;
+  /** Set for failures (retry with backoff); absent when another controller is expected to wake us. */
+  error?: unknown;
 }
+
+/** A safety net for work handed to the AgentClient controller: its status change normally wakes us first. */
+const HANDOFF_RECHECK_MS = 30_000;
 
 /** Runs each target's steps in order, targets concurrently; the first wait of the round is reported. */
 async function applySteps(deps: SyncDeps, writer: StatusWriter, steps: Step[], signal: AbortSignal): Promise<WaitingOutcome | undefined> {
@@ -153,7 +158,7 @@ async function applySteps(deps: SyncDeps, writer: StatusWriter, steps: Step[], s
   const worker = async (): Promise<void> => {
     for (let next = queue.shift(); next; next = queue.shift()) {
       const outcome = await applyTarget(deps, writer, next, signal);
-      waiting ??= outcome;
+      if (outcome && (!waiting || (waiting.error === undefined && outcome.error !== undefined))) waiting = outcome;
     }
   };
   const workers = Array.from({ length: Math.min(queue.length, deps.targetConcurrency ?? 8) }, () => worker());
@@ -171,14 +176,16 @@ async function applyTarget(deps: SyncDeps, writer: StatusWriter, steps: Step[], 
       const message = `IdentityProvider ${idpName}: ${lookup.waiting}`;
       return { waiting: { reason: 'IdentityProviderNotReady', message }, error: new RetryLater(message) };
     }
-    let result: ActionResult;
+    let outcome: Awaited<ReturnType<typeof runAction>>;
     try {
-      result = await runAction(deps.actions, step.action, { grev, agentClient, clientId: step.clientId, provider: lookup.provider, now: () => iso(deps.clock), signal });
+      outcome = await runAction(deps.actions, step.action, { grev, agentClient, clientId: step.clientId, provider: lookup.provider, now: () => iso(deps.clock), signal });
     } catch (error) {
       const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       void deps.recorder.event(asKube(grev), 'Warning', 'IdpUnavailable', `${step.action} on AgentClient ${agentClient.metadata.name}: ${message}; retrying`);
       return { waiting: { reason: 'IdpUnavailable', message: `${step.action} on AgentClient ${agentClient.metadata.name}: ${message}` }, error };
     }
+    if ('pending' in outcome) return { waiting: { reason: 'AwaitingAgentClient', message: outcome.pending } };
+    const result = outcome;
     if (step.action === 'Suspend' && result.outcome !== 'Failed') deps.memory.remember(writer.key, agentClient);
     emitAudit(deps.log, auditRecord({
       grev, action: step.action, call: result.call, idp: idpName, clientId: step.clientId, agentClient: agentClient.metadata.name,

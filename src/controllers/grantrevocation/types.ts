@@ -113,6 +113,9 @@ export interface GrantRevocation {
 /** Finalizer held by a GrantRevocation with `Suspend`: deleting it lifts the suspension first. */
 export const SUSPENSION_FINALIZER = 'agentidentity.dev/suspension';
 
+/** The AgentClient's rotation request annotation (API.md). */
+export const ROTATE_ANNOTATION = 'agentidentity.dev/rotate';
+
 /** Stamped by the MutatingAdmissionPolicy in config/admission/ (and checked by the validating one). */
 export const REQUESTED_BY_ANNOTATION = 'agentidentity.dev/requested-by';
 export const REQUESTED_BY_UID_ANNOTATION = 'agentidentity.dev/requested-by-uid';
@@ -122,6 +125,8 @@ export const REQUESTED_BY_GROUPS_ANNOTATION = 'agentidentity.dev/requested-by-gr
  * GrantRevocation; the validating admission policy only lets a user write their own name.
  */
 export const LIFTED_BY_ANNOTATION = 'agentidentity.dev/lifted-by';
+/** Why the suspension is lifted (set with {@link LIFTED_BY_ANNOTATION}, e.g. by `kubectl agentid lift`). */
+export const LIFT_REASON_ANNOTATION = 'agentidentity.dev/lift-reason';
 
 /** What status says when no admission step stamped the requester (never guessed). */
 export const UNKNOWN_REQUESTER = 'unknown (no admission stamp)';
