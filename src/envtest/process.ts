@@ -75,7 +75,7 @@ export function startProcess(name: string, command: string, args: string[], logF
  * cannot run when the parent is SIGKILLed (a vitest worker timing out, an OOM kill); this can.
  */
 export function startOrphanReaper(parentPid: number, groups: number[]): { stop(): void } {
-  const script = 'while kill -0 "$0" 2>/dev/null; do sleep 1; done; for g in "$@"; do kill -KILL -- "-$g" 2>/dev/null; done';
+  const script = 'while kill -0 "$0" 2>/dev/null; do sleep 1; done; for g in "$@"; do kill -9 "-$g" 2>/dev/null; done';
   const child = spawn('sh', ['-c', script, String(parentPid), ...groups.map(String)], {
     detached: true,
     stdio: 'ignore',

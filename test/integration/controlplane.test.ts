@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -93,5 +94,36 @@ describe('several control planes', () => {
     }
     expect(existsSync(a.dir)).toBe(false);
     expect(existsSync(b.dir)).toBe(false);
+  });
+});
+
+/** Pids whose command line mentions `text` (reads /proc, so no pgrep needed). */
+function pidsMentioning(text: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(text)) pids.push(Number(entry));
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return pids;
+}
+
+describe('a control plane whose parent is killed outright', () => {
+  it('is reaped (no etcd or kube-apiserver left behind)', async () => {
+    const harness = path.resolve(import.meta.dirname, '..', '..', 'src', 'envtest', 'index.ts');
+    const script = `const { startControlPlane } = await import(${JSON.stringify(harness)});
+      const cp = await startControlPlane(); console.log(cp.dir); setInterval(() => {}, 1000);`;
+    const parent = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const dir = await new Promise<string>((resolve, reject) => {
+      parent.stdout.setEncoding('utf8').once('data', (line: string) => resolve(line.trim()));
+      parent.once('exit', (code) => reject(new Error(`parent exited early (${String(code)})`)));
+    });
+    expect(pidsMentioning(dir).length).toBe(2);
+    parent.kill('SIGKILL');
+    await expect.poll(() => pidsMentioning(dir).length, { timeout: 15_000 }).toBe(0);
+    await rm(dir, { recursive: true, force: true });
   });
 });
