@@ -6,6 +6,9 @@ MAKEFLAGS += --no-print-directory
 
 # Every target runs on the pinned Node (hack/node.sh installs it into a cache when the machine's is too old).
 NODE_BIN := $(shell bash hack/node.sh)
+ifeq ($(NODE_BIN),)
+$(error hack/node.sh could not provide Node.js 22 (it needs npm and the npm registry))
+endif
 export PATH := $(NODE_BIN):$(PATH)
 
 BIN := node_modules/.bin
