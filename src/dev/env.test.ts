@@ -7,8 +7,8 @@ describe('renderEnvFile', () => {
     const env = {
       kubeconfigPath: "/home/o'brien/my dir/.dev/kubeconfig",
       kubectl: '/opt/k8s/kubectl',
-      issuer: 'http://127.0.0.1:9400',
-      registrationEndpoint: 'http://127.0.0.1:9400/reg',
+      issuer: 'http://127.0.0.1:4444',
+      registrationEndpoint: 'http://127.0.0.1:4444/reg',
       initialAccessTokenFile: '/x/.dev/secrets/initial-access-token',
       adminTokenFile: '/x/.dev/secrets/admin-token',
     };

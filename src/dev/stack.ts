@@ -13,8 +13,8 @@ export const OPERATOR_NAMESPACE = 'agent-identity-system';
 /** Secret names the sample IdentityProvider (type: embedded) refers to; key `token` in each. */
 export const INITIAL_ACCESS_TOKEN_SECRET = 'embedded-idp-initial-access-token';
 export const ADMIN_TOKEN_SECRET = 'embedded-idp-admin-token';
-/** Fixed by default so the issuer (and every registration made against it) stays stable. */
-export const DEFAULT_IDP_PORT = 9400;
+/** Fixed by default (the issuer in config/samples/identityprovider.yaml) so the issuer stays stable. */
+export const DEFAULT_IDP_PORT = 4444;
 
 export interface DevStackOptions {
   /** State folder (`.dev` for make dev): control plane data, kubeconfig, env, token files. */
