@@ -54,7 +54,7 @@ export class EmbeddedAdapter extends OidcAdapter {
     if (request.subject !== undefined) query.set('sub', request.subject);
     if (request.scopes?.length) query.set('scope', request.scopes.join(' '));
     const response = await this.http.request({
-      operation: 'revokeGrants', method: 'DELETE', url: `${base}/grants?${query}`, bearer: this.config.adminToken, signal,
+      operation: 'revokeGrants', method: 'DELETE', url: `${base}/grants?${query.toString()}`, bearer: this.config.adminToken, signal,
     });
     const body = IdpHttp.json('revokeGrants', response);
     const grantsRevoked = body['grantsRevoked'];
@@ -73,7 +73,7 @@ export class EmbeddedAdapter extends OidcAdapter {
     const base = await this.#adminBase(signal);
     const list = IdpHttp.json('findBySoftwareId', await this.http.request({
       operation: 'findBySoftwareId', method: 'GET',
-      url: `${base}/clients?${new URLSearchParams({ software_id: softwareId })}`, bearer: this.config.adminToken, signal,
+      url: `${base}/clients?${new URLSearchParams({ software_id: softwareId }).toString()}`, bearer: this.config.adminToken, signal,
     }));
     const clients = list['clients'];
     if (!Array.isArray(clients)) throw new IdpError('InvalidResponse', 'findBySoftwareId: admin API answered without clients');

@@ -60,10 +60,59 @@ function authorized(req: IncomingMessage, adminToken: string): boolean {
   return match?.[1] !== undefined && constantTimeEqual(match[1], adminToken);
 }
 
+/** `/admin/clients/{client_id}/registration-token|disabled`; false when the method does not fit. */
+async function handleClientRoute(
+  deps: AdminDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  clientId: string,
+  route: string,
+): Promise<boolean> {
+  const { provider, store, logger } = deps;
+  if (!store.client(clientId)) {
+    oauthError(res, 404, 'invalid_client', 'client not found');
+    return true;
+  }
+  if (route === 'registration-token' && req.method === 'POST') {
+    const invalidated = store.destroyRegistrationTokens(clientId);
+    // The typings omit the constructor payload; oidc-provider's registration action passes it.
+    const RegistrationAccessToken = provider.RegistrationAccessToken as unknown as new (payload: {
+      clientId: string;
+    }) => { save(): Promise<string> };
+    const token = await new RegistrationAccessToken({ clientId }).save();
+    logger.info({ event: 'admin.registrationToken', clientId, invalidated }, 'registration access token minted');
+    json(res, 200, {
+      client_id: clientId,
+      registration_access_token: token,
+      registration_client_uri: `${deps.issuer}/reg/${encodeURIComponent(clientId)}`,
+    });
+    return true;
+  }
+  if (route === 'disabled' && req.method === 'PUT') {
+    let body: unknown;
+    try {
+      body = await readJson(req);
+    } catch {
+      oauthError(res, 400, 'invalid_request', 'body must be JSON');
+      return true;
+    }
+    const disabled = (body as { disabled?: unknown } | null)?.disabled;
+    if (typeof disabled !== 'boolean') {
+      oauthError(res, 400, 'invalid_request', 'disabled must be a boolean');
+      return true;
+    }
+    store.setDisabled(clientId, disabled);
+    logger.info({ event: 'admin.setDisabled', clientId, disabled }, 'client disabled state changed');
+    json(res, 200, { client_id: clientId, disabled });
+    return true;
+  }
+  return false;
+}
+
 /** Handles `/admin/...`; resolves false for other paths. */
 export async function handleAdmin(deps: AdminDeps, req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
   if (url.pathname !== '/admin' && !url.pathname.startsWith('/admin/')) return false;
-  const { provider, store, logger } = deps;
+  const { store, logger } = deps;
   if (!authorized(req, deps.adminToken)) {
     res.setHeader('WWW-Authenticate', 'Bearer realm="admin"');
     oauthError(res, 401, 'invalid_token', 'admin token missing or invalid');
@@ -95,45 +144,8 @@ export async function handleAdmin(deps: AdminDeps, req: IncomingMessage, res: Se
     json(res, 200, { clients });
     return true;
   }
-  if (clientRoute) {
-    const clientId = decodeURIComponent(clientRoute[1] ?? '');
-    if (!store.client(clientId)) {
-      oauthError(res, 404, 'invalid_client', 'client not found');
-      return true;
-    }
-    if (clientRoute[2] === 'registration-token' && req.method === 'POST') {
-      const invalidated = store.destroyRegistrationTokens(clientId);
-      // The typings omit the constructor payload; oidc-provider's registration action passes it.
-      const RegistrationAccessToken = provider.RegistrationAccessToken as unknown as new (payload: {
-        clientId: string;
-      }) => { save(): Promise<string> };
-      const token = await new RegistrationAccessToken({ clientId }).save();
-      logger.info({ event: 'admin.registrationToken', clientId, invalidated }, 'registration access token minted');
-      json(res, 200, {
-        client_id: clientId,
-        registration_access_token: token,
-        registration_client_uri: `${deps.issuer}/reg/${encodeURIComponent(clientId)}`,
-      });
-      return true;
-    }
-    if (clientRoute[2] === 'disabled' && req.method === 'PUT') {
-      let body: unknown;
-      try {
-        body = await readJson(req);
-      } catch {
-        oauthError(res, 400, 'invalid_request', 'body must be JSON');
-        return true;
-      }
-      const disabled = (body as { disabled?: unknown } | null)?.disabled;
-      if (typeof disabled !== 'boolean') {
-        oauthError(res, 400, 'invalid_request', 'disabled must be a boolean');
-        return true;
-      }
-      store.setDisabled(clientId, disabled);
-      logger.info({ event: 'admin.setDisabled', clientId, disabled }, 'client disabled state changed');
-      json(res, 200, { client_id: clientId, disabled });
-      return true;
-    }
+  if (clientRoute && (await handleClientRoute(deps, req, res, decodeURIComponent(clientRoute[1] ?? ''), clientRoute[2] ?? ''))) {
+    return true;
   }
   oauthError(res, 404, 'not_found', 'no such admin endpoint');
   return true;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clientLifetime, resourceCeiling, scopesBeyondCeiling, widenScopeSet } from './config.ts';
+import { clientLifetime, extraMetadataProblem, resourceCeiling, scopesBeyondCeiling, widenScopeSet } from './config.ts';
 
 describe('embedded IdP configuration helpers', () => {
   it('separates resource scopes from OpenID scopes in the ceiling', () => {
@@ -33,5 +33,21 @@ describe('embedded IdP configuration helpers', () => {
     expect(set.has('a"b')).toBe(false);
     expect(Set.prototype.has.call(set, 'tickets.read')).toBe(false);
     expect([...set]).toEqual(['openid']);
+  });
+});
+
+describe('extra client metadata validation', () => {
+  it.each([
+    ['software_id', 'ns/name/uid', undefined],
+    ['software_id', '', 'must be a non-empty string'],
+    ['agent_metadata', { owner: 'a' }, undefined],
+    ['agent_metadata', { owner: 1 }, 'values must be strings'],
+    ['agent_metadata', ['x'], 'must be an object'],
+    ['token_lifetimes', { access_token: 60, refresh_token: 600 }, undefined],
+    ['token_lifetimes', { access_token: 0 }, 'members must be positive integers'],
+    ['token_lifetimes', { id_token: 5 }, 'has an unknown member id_token'],
+    ['token_lifetimes', undefined, undefined],
+  ])('%s %j -> %s', (key, value, problem) => {
+    expect(extraMetadataProblem(key, value)).toBe(problem);
   });
 });

@@ -29,10 +29,10 @@ const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
  * the provider's own instance after construction; the conformance tests pin the behaviour.
  */
 export function widenScopeSet(scopes: Set<string>): void {
-  const has = Set.prototype.has;
+  const own = (value: string): boolean => Set.prototype.has.call(scopes, value);
   Object.defineProperty(scopes, 'has', {
     value: (value: string): boolean =>
-      has.call(scopes, value) || (typeof value === 'string' && value.length <= 128 && SCOPE_TOKEN.test(value)),
+      own(value) || (typeof value === 'string' && value.length <= 128 && SCOPE_TOKEN.test(value)),
   });
 }
 
@@ -74,34 +74,36 @@ export function scopesBeyondCeiling(requested: string | undefined, clientScope: 
 }
 
 function metadataOf(client: { metadata(): ClientMetadata } | undefined): Record<string, unknown> | undefined {
-  return client?.metadata() as Record<string, unknown> | undefined;
+  return client?.metadata();
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Why an extra metadata value is invalid, or undefined when it is fine. */
+export function extraMetadataProblem(key: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (key === 'software_id' || key === 'software_version') {
+    return typeof value === 'string' && value.length > 0 && value.length <= 1024 ? undefined : 'must be a non-empty string';
+  }
+  if (key === 'agent_metadata') {
+    if (!isObject(value)) return 'must be an object';
+    return Object.values(value).every((v) => typeof v === 'string' && v.length <= 2048) ? undefined : 'values must be strings';
+  }
+  if (key === 'token_lifetimes') {
+    if (!isObject(value)) return 'must be an object';
+    for (const [k, v] of Object.entries(value)) {
+      if (k !== 'access_token' && k !== 'refresh_token') return `has an unknown member ${k}`;
+      if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) return 'members must be positive integers';
+    }
+  }
+  return undefined;
 }
 
 function validateExtraMetadata(key: string, value: unknown): void {
-  if (value === undefined) return;
-  const fail = (why: string): never => {
-    throw new errors.InvalidClientMetadata(`${key} ${why}`);
-  };
-  switch (key) {
-    case 'software_id':
-    case 'software_version':
-      if (typeof value !== 'string' || value.length === 0 || value.length > 1024) fail('must be a non-empty string');
-      return;
-    case 'agent_metadata':
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('must be an object');
-      for (const v of Object.values(value as object)) {
-        if (typeof v !== 'string' || v.length > 2048) fail('values must be strings');
-      }
-      return;
-    case 'token_lifetimes':
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('must be an object');
-      for (const [k, v] of Object.entries(value as object)) {
-        if (k !== 'access_token' && k !== 'refresh_token') fail(`has an unknown member ${k}`);
-        if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) fail('members must be positive integers');
-      }
-      return;
-    default:
-  }
+  const problem = extraMetadataProblem(key, value);
+  if (problem) throw new errors.InvalidClientMetadata(`${key} ${problem}`);
 }
 
 /** Builds the provider configuration; `defaultResource` is `${issuer}/agents`. */

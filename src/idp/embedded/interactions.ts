@@ -55,6 +55,97 @@ export interface InteractionDeps {
   logger: Logger;
 }
 
+type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
+
+interface Context {
+  deps: InteractionDeps;
+  req: IncomingMessage;
+  res: ServerResponse;
+  interaction: Interaction;
+  clientId: string;
+  clientName: string;
+  metadata: Record<string, unknown>;
+}
+
+async function existingScopes(ctx: Context): Promise<string[]> {
+  const { grantId } = ctx.interaction;
+  const existing = grantId ? await ctx.deps.provider.Grant.find(grantId) : undefined;
+  return existing ? [...grantScopes(existing as never)] : [];
+}
+
+async function showPrompt(ctx: Context): Promise<void> {
+  const { uid, prompt, session } = ctx.interaction;
+  if (prompt.name === 'login') {
+    html(ctx.res, 200, loginPage({ uid, clientName: ctx.clientName }));
+    return;
+  }
+  html(ctx.res, 200, consentPage({
+    uid,
+    clientId: ctx.clientId,
+    clientName: ctx.clientName,
+    agentMetadata: stringRecord(ctx.metadata['agent_metadata']),
+    requested: requestedScopes(prompt.details),
+    alreadyGranted: await existingScopes(ctx),
+    account: session?.accountId ?? '',
+  }));
+}
+
+async function abort(ctx: Context): Promise<void> {
+  const { prompt, session } = ctx.interaction;
+  ctx.deps.logger.info({
+    event: 'consent', decision: 'denied', time: new Date().toISOString(), clientId: ctx.clientId,
+    subject: session?.accountId, prompt: prompt.name, requested: requestedScopes(prompt.details as MissingScopes),
+  }, 'consent decision');
+  await ctx.deps.provider.interactionFinished(ctx.req, ctx.res, {
+    error: 'access_denied', error_description: 'End-User aborted interaction',
+  }, { mergeWithLastSubmission: false });
+}
+
+async function login(ctx: Context, form: URLSearchParams): Promise<void> {
+  const { uid, prompt } = ctx.interaction;
+  const { logger, accounts, provider } = ctx.deps;
+  if (prompt.name !== 'login') {
+    html(ctx.res, 400, errorPage('No sign-in is pending for this request.'));
+    return;
+  }
+  const name = form.get('login') ?? '';
+  const accountId = accounts.verify(name, form.get('password') ?? '');
+  const time = new Date().toISOString();
+  if (!accountId) {
+    logger.info({ event: 'login', outcome: 'failed', clientId: ctx.clientId, time }, 'login failed');
+    html(ctx.res, 401, loginPage({ uid, clientName: ctx.clientName, login: name, error: 'Invalid account or password.' }));
+    return;
+  }
+  logger.info({ event: 'login', outcome: 'succeeded', clientId: ctx.clientId, subject: accountId, time }, 'login');
+  await provider.interactionFinished(ctx.req, ctx.res, { login: { accountId } }, { mergeWithLastSubmission: false });
+}
+
+async function confirm(ctx: Context): Promise<void> {
+  const { prompt, session } = ctx.interaction;
+  const { provider, logger } = ctx.deps;
+  if (prompt.name !== 'consent' || !session?.accountId) {
+    html(ctx.res, 400, errorPage('No consent is pending for this request.'));
+    return;
+  }
+  const details = prompt.details as MissingScopes & { missingOIDCClaims?: string[] };
+  const { grantId: existingId } = ctx.interaction;
+  const existing = existingId ? await provider.Grant.find(existingId) : undefined;
+  const previously = await existingScopes(ctx);
+  const grant = existing ?? new provider.Grant({ accountId: session.accountId, clientId: ctx.clientId });
+  if (details.missingOIDCScope) grant.addOIDCScope(details.missingOIDCScope.join(' '));
+  if (details.missingOIDCClaims) grant.addOIDCClaims(details.missingOIDCClaims);
+  for (const [indicator, scopes] of Object.entries(details.missingResourceScopes ?? {})) {
+    grant.addResourceScope(indicator, scopes.join(' '));
+  }
+  const grantId = await grant.save();
+  logger.info({
+    event: 'consent', decision: 'granted', time: new Date().toISOString(), clientId: ctx.clientId,
+    subject: session.accountId, grantId, delta: previously.length > 0,
+    added: requestedScopes(details), previouslyGranted: previously,
+  }, 'consent decision');
+  await provider.interactionFinished(ctx.req, ctx.res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+}
+
 /** Handles `/interaction/{uid}[/login|/confirm|/abort]`; resolves false for other paths. */
 export async function handleInteraction(
   deps: InteractionDeps,
@@ -65,96 +156,34 @@ export async function handleInteraction(
   const match = /^\/interaction\/([\w-]+)(?:\/(login|confirm|abort))?$/.exec(pathname);
   if (!match) return false;
   const action = match[2];
-  const { provider, accounts, logger } = deps;
-  let interaction;
+  let interaction: Interaction;
   try {
-    interaction = await provider.interactionDetails(req, res);
+    interaction = await deps.provider.interactionDetails(req, res);
   } catch {
     html(res, 400, errorPage('This sign-in request has expired or is invalid. Start again from the application.'));
     return true;
   }
-  const { uid, prompt, params, session } = interaction;
-  const clientId = String(params['client_id'] ?? '');
-  const client = await provider.Client.find(clientId);
+  const rawClientId = interaction.params['client_id'];
+  const clientId = typeof rawClientId === 'string' ? rawClientId : '';
+  const client = await deps.provider.Client.find(clientId);
   if (!client) {
     html(res, 400, errorPage('Unknown or disabled client.'));
     return true;
   }
   const metadata = client.metadata() as Record<string, unknown>;
   const clientName = typeof metadata['client_name'] === 'string' ? metadata['client_name'] : clientId;
+  const ctx: Context = { deps, req, res, interaction, clientId, clientName, metadata };
 
   if (req.method === 'GET' && action === undefined) {
-    if (prompt.name === 'login') {
-      html(res, 200, loginPage({ uid, clientName }));
-      return true;
-    }
-    const details = prompt.details as MissingScopes;
-    const existing = interaction.grantId ? await provider.Grant.find(interaction.grantId) : undefined;
-    html(res, 200, consentPage({
-      uid,
-      clientId,
-      clientName,
-      agentMetadata: stringRecord(metadata['agent_metadata']),
-      requested: requestedScopes(details),
-      alreadyGranted: existing ? [...grantScopes(existing as never)] : [],
-      account: session?.accountId ?? '',
-    }));
-    return true;
-  }
-  if (req.method !== 'POST' || action === undefined) {
+    await showPrompt(ctx);
+  } else if (req.method !== 'POST' || action === undefined) {
     html(res, 405, errorPage('Method not allowed.'));
-    return true;
+  } else if (action === 'abort') {
+    await abort(ctx);
+  } else if (action === 'login') {
+    await login(ctx, await readForm(req));
+  } else {
+    await confirm(ctx);
   }
-  const form = await readForm(req);
-
-  if (action === 'abort') {
-    logger.info({
-      event: 'consent', decision: 'denied', time: new Date().toISOString(), clientId,
-      subject: session?.accountId, prompt: prompt.name, requested: requestedScopes(prompt.details as MissingScopes),
-    }, 'consent decision');
-    await provider.interactionFinished(req, res, {
-      error: 'access_denied', error_description: 'End-User aborted interaction',
-    }, { mergeWithLastSubmission: false });
-    return true;
-  }
-
-  if (action === 'login') {
-    if (prompt.name !== 'login') {
-      html(res, 400, errorPage('No sign-in is pending for this request.'));
-      return true;
-    }
-    const login = form.get('login') ?? '';
-    const accountId = accounts.verify(login, form.get('password') ?? '');
-    if (!accountId) {
-      logger.info({ event: 'login', outcome: 'failed', clientId, time: new Date().toISOString() }, 'login failed');
-      html(res, 401, loginPage({ uid, clientName, login, error: 'Invalid account or password.' }));
-      return true;
-    }
-    logger.info({ event: 'login', outcome: 'succeeded', clientId, subject: accountId, time: new Date().toISOString() }, 'login');
-    await provider.interactionFinished(req, res, { login: { accountId } }, { mergeWithLastSubmission: false });
-    return true;
-  }
-
-  // action === 'confirm'
-  if (prompt.name !== 'consent' || !session?.accountId) {
-    html(res, 400, errorPage('No consent is pending for this request.'));
-    return true;
-  }
-  const details = prompt.details as MissingScopes & { missingOIDCClaims?: string[] };
-  const existing = interaction.grantId ? await provider.Grant.find(interaction.grantId) : undefined;
-  const previously = existing ? [...grantScopes(existing as never)] : [];
-  const grant = existing ?? new provider.Grant({ accountId: session.accountId, clientId });
-  if (details.missingOIDCScope) grant.addOIDCScope(details.missingOIDCScope.join(' '));
-  if (details.missingOIDCClaims) grant.addOIDCClaims(details.missingOIDCClaims);
-  for (const [indicator, scopes] of Object.entries(details.missingResourceScopes ?? {})) {
-    grant.addResourceScope(indicator, scopes.join(' '));
-  }
-  const grantId = await grant.save();
-  logger.info({
-    event: 'consent', decision: 'granted', time: new Date().toISOString(), clientId,
-    subject: session.accountId, grantId, delta: previously.length > 0,
-    added: requestedScopes(details), previouslyGranted: previously,
-  }, 'consent decision');
-  await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
   return true;
 }

@@ -64,7 +64,7 @@ async function signingKeys(): Promise<JWK[]> {
   for (const alg of ['RS256', 'ES256'] as const) {
     const { privateKey } = await generateKeyPair(alg, { extractable: true });
     const jwk = await exportJWK(privateKey);
-    keys.push({ ...jwk, alg, use: 'sig', kid: `${alg.toLowerCase()}-${randomBytes(6).toString('hex')}` } as JWK);
+    keys.push({ ...jwk, alg, use: 'sig', kid: `${alg.toLowerCase()}-${randomBytes(6).toString('hex')}` });
   }
   return keys;
 }
@@ -124,7 +124,7 @@ export async function startEmbeddedIdp(options: EmbeddedIdpOptions = {}): Promis
     const route = async (): Promise<void> => {
       if (await handleAdmin(admin, req, res, requestUrl)) return;
       if (await handleInteraction(interactions, req, res, requestUrl.pathname)) return;
-      callback(req, res);
+      await callback(req, res);
     };
     route().catch((error: unknown) => {
       logger.error({ err: { message: error instanceof Error ? error.message : String(error) } }, 'idp request failed');

@@ -67,7 +67,7 @@ describe('IndexedStore', () => {
 
   it('indexes sessions by uid and keeps revokeByGrantId per model', async () => {
     const { a } = seeded({ t: 0 });
-    await a('Session').upsert('s1', { uid: 'u1' } as never, 60);
+    await a('Session').upsert('s1', { uid: 'u1' }, 60);
     expect(await a('Session').findByUid('u1')).toEqual({ uid: 'u1' });
     await a('AccessToken').upsert('at', { grantId: 'g' }, 60);
     await a('RefreshToken').upsert('rt', { grantId: 'g' }, 60);
@@ -77,7 +77,7 @@ describe('IndexedStore', () => {
   });
 
   it('collects OpenID and resource scopes of a grant', () => {
-    expect([...grantScopes({ openid: { scope: 'openid email' }, resources: { a: 'x y', b: 'z' } } as never)].sort())
+    expect([...grantScopes({ openid: { scope: 'openid email' }, resources: { a: 'x y', b: 'z' } })].sort())
       .toEqual(['email', 'openid', 'x', 'y', 'z']);
   });
 });

@@ -39,8 +39,8 @@ export function toRegistration(
   if (!clientId) throw new IdpError('InvalidResponse', `${operation}: registration response has no client_id`);
   const metadata: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(body)) if (!RESPONSE_ONLY.has(key)) metadata[key] = value;
-  const str = (key: string): string | undefined => (typeof body[key] === 'string' ? (body[key] as string) : undefined);
-  const num = (key: string): number | undefined => (typeof body[key] === 'number' ? (body[key] as number) : undefined);
+  const str = (key: string): string | undefined => (typeof body[key] === 'string' ? (body[key]) : undefined);
+  const num = (key: string): number | undefined => (typeof body[key] === 'number' ? (body[key]) : undefined);
   const secret = str('client_secret');
   const expiresAt = num('client_secret_expires_at');
   const issuedAt = num('client_id_issued_at');
@@ -59,7 +59,7 @@ export function toRegistration(
       token_endpoint_auth_method: 'client_secret_basic',
       software_id: '',
       ...metadata,
-    } as ClientMetadata,
+    },
     ...(secret === undefined ? {} : { clientSecret: secret }),
     ...(expiresAt === undefined ? {} : { clientSecretExpiresAt: expiresAt }),
     ...(issuedAt === undefined ? {} : { clientIdIssuedAt: issuedAt }),

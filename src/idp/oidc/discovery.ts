@@ -79,7 +79,7 @@ export function parseMetadata(
     ...optional('grantTypesSupported', strings(metadata['grant_types_supported'])),
     ...optional('tokenEndpointAuthMethodsSupported', strings(metadata['token_endpoint_auth_methods_supported'])),
     capabilities: capabilitiesFrom(metadata, managementSeen),
-  } as DiscoveredProvider;
+  };
 }
 
 /**

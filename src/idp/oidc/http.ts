@@ -38,7 +38,7 @@ export function idpFetch(config: Pick<IdpAdapterConfig, 'fetch' | 'caBundle'>): 
   if (config.caBundle) {
     const dispatcher = new Agent({ connect: { ca: [...rootCertificates, config.caBundle] } });
     return ((input: string | URL, init?: RequestInit) =>
-      undiciFetch(input, { ...(init as object), dispatcher } as Parameters<typeof undiciFetch>[1])) as unknown as typeof fetch;
+      undiciFetch(input, { ...(init as object), dispatcher })) as unknown as typeof fetch;
   }
   return globalThis.fetch;
 }
