@@ -54,10 +54,11 @@ function shortRef(ref: string, namespace: string): string {
   return ref.startsWith(`${namespace}/`) ? ref.slice(namespace.length + 1) : ref;
 }
 
+/** "no", or which GrantRevocations hold the suspension ("yes" until the operator reports them). */
 function suspendedCell(s: AgentSummary, p: Palette): Cell {
   if (!s.suspended) return 'no';
   const by = s.suspendedBy.map((r) => shortRef(r, s.namespace)).join(',');
-  return { text: by ? `by ${by}` : 'yes', style: p.red };
+  return { text: by || 'yes', style: p.red };
 }
 
 /** Time until the next scheduled rotation ("26d20h"), "overdue 1h" once past, "-" without one. */
@@ -75,28 +76,31 @@ export interface RenderOptions {
 }
 
 /**
- * The status table; ROTATED is the age of the last rotation, NEXT the time until the next one.
+ * The status table; READY is the condition's status (its reason is in `status AGENT` and -o json),
+ * ROTATED the age of the last rotation, NEXT the time until the next one, SUSPENDED the
+ * GrantRevocations holding a suspension.
  * A NAMESPACE column is shown when agents span namespaces (`-A`).
  */
 export function agentsTable(summaries: readonly AgentSummary[], options: RenderOptions & { allNamespaces: boolean }): string {
   const p = options.palette;
   const columns: Column[] = [
-    ...(options.allNamespaces ? [{ header: 'NAMESPACE', min: 6 }] : []),
-    { header: 'NAME', min: 10 },
-    { header: 'CLIENT-ID', min: 9 },
-    { header: 'READY', min: 5 },
-    { header: 'CEILING', min: 7, weight: 2 },
+    ...(options.allNamespaces ? [{ header: 'NAMESPACE', min: 9 }] : []),
+    { header: 'NAME', min: 10, weight: 1.5 },
+    // Client IDs are long random strings at most IdPs: cut first (whole in -o json and `status AGENT`).
+    { header: 'CLIENT-ID', min: 9, weight: 0.5 },
+    { header: 'READY', shrink: false },
+    { header: 'CEILING', min: 7, weight: 2.5 },
     { header: 'DENIED', shrink: false },
     { header: 'POLICY', min: 6 },
     { header: 'ROTATED', shrink: false },
     { header: 'NEXT', shrink: false },
-    { header: 'SUSPENDED', min: 9 },
+    { header: 'SUSPENDED', min: 9, weight: 2.5 },
   ];
   const rows = summaries.map((s): Cell[] => [
     ...(options.allNamespaces ? [s.namespace] : []),
     s.name,
     s.clientId ?? '-',
-    { text: s.ready === 'True' || !s.readyReason ? s.ready : `${s.ready} (${s.readyReason})`, style: styleForState(p, s.ready) },
+    { text: s.ready, style: styleForState(p, s.ready) },
     s.ceiling.length ? s.ceiling.join(',') : '-',
     { text: String(s.denied.length), ...(s.denied.length ? { style: p.yellow } : {}) },
     {
