@@ -57,6 +57,20 @@ describe('IndexedStore', () => {
     expect(store.isDisabled('c1')).toBe(false);
   });
 
+  it('revokes a deleted client\'s grants and tokens with it', async () => {
+    const { store, a } = seeded({ t: 0 });
+    await a('Client').upsert('c1', { client_id: 'c1' });
+    await a('Grant').upsert('g1', { clientId: 'c1', accountId: 'alice' }, 3600);
+    await a('RefreshToken').upsert('rt1', { clientId: 'c1', grantId: 'g1' }, 600);
+    await a('ClientCredentials').upsert('cc1', { clientId: 'c1' }, 60);
+    await a('Client').upsert('c1', { client_id: 'c1', scope: 'x' }); // an update does not cascade
+    expect(await a('RefreshToken').find('rt1')).toBeDefined();
+    await a('Client').destroy('c1');
+    expect(await a('RefreshToken').find('rt1')).toBeUndefined();
+    expect(await a('ClientCredentials').find('cc1')).toBeUndefined();
+    expect(store.size).toBe(0);
+  });
+
   it('destroys only the registration access tokens of the given client', async () => {
     const { store, a } = seeded({ t: 0 });
     await a('RegistrationAccessToken').upsert('r1', { clientId: 'c1' });

@@ -5,7 +5,8 @@
  * RFC 7592 DELETE leaves a client's grants and tokens alive. This store indexes every record by
  * grant, by client and (for grants) by subject, so "revoke all grants of this client / of this
  * user for this client / holding these scopes" really revokes them and every token derived from
- * them (access tokens, refresh tokens, authorization codes).
+ * them (access tokens, refresh tokens, authorization codes). Deleting a client cascades the same
+ * way.
  */
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 
@@ -158,6 +159,9 @@ export class IndexedStore {
         if (record) record.payload.consumed = Math.floor(this.#now() / 1000);
       },
       destroy: async (id) => {
+        // Unlike oidc-provider's own adapter, deleting a registration (RFC 7592 DELETE) also
+        // revokes what the client holds: no token outlives the client it was issued to.
+        if (model === 'Client') this.revokeGrants({ clientId: id });
         this.#remove(this.#key(model, id));
       },
       revokeByGrantId: async (grantId) => {

@@ -126,6 +126,22 @@ describe('embedded IdP consent', () => {
   });
 });
 
+describe('embedded IdP registration deletion', () => {
+  it('revokes the deleted client\'s tokens (oidc-provider alone would keep them)', async () => {
+    const adapter = createAdapter('embedded', { issuer: idp.issuer, initialAccessToken: idp.initialAccessToken, adminToken: idp.adminToken });
+    const doomed = await adapter.register({ ...agent.metadata, software_id: 'cluster/ns/doomed/uid-2' });
+    const { tokens } = await authorizeWithConsent({
+      issuer: idp.issuer, clientId: doomed.handle.clientId, auth: { secret: doomed.clientSecret! }, redirectUri,
+      scope: 'notes.read', login: 'alice', password: 'wonderland',
+    });
+    const check = (token: string) => introspect(idp.issuer, rs.handle.clientId, rs.clientSecret!, token);
+    expect((await check(tokens!.refresh_token!)).active).toBe(true);
+    await adapter.delete(doomed.handle);
+    expect((await check(tokens!.refresh_token!)).active).toBe(false);
+    expect((await check(tokens!.access_token)).active).toBe(false);
+  });
+});
+
 describe('embedded IdP admin API and discovery', () => {
   const admin = (path: string, init: RequestInit = {}, token: string = idp.adminToken) =>
     fetch(`${idp.issuer}/admin${path}`, { ...init, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(init.headers ?? {}) } });
