@@ -148,8 +148,11 @@ export class HttpKubeClient implements KubeClient {
         }
         onEvent(event);
       });
+      const fail = (error: Error): void => (options.signal?.aborted ? resolve() : reject(error));
       lines.on('close', () => resolve());
-      res.on('error', (error) => (options.signal?.aborted ? resolve() : reject(error)));
+      // readline re-emits the response's errors (an abort shows up as ECONNRESET "aborted").
+      lines.on('error', fail);
+      res.on('error', fail);
     });
   }
 
