@@ -26,6 +26,7 @@ import {
   selectPolicies,
 } from '../../policy/index.ts';
 import type { CeilingChange, CeilingHistoryEntry, EffectiveLifetimes, Labels, PolicyInput } from '../../policy/index.ts';
+import type { AgentClient } from './types.ts';
 
 /** One `status.deniedScopes` entry. */
 export type DeniedScopeStatus = AgentClientStatusDeniedScopesItem;
@@ -36,7 +37,7 @@ export const TASK_SCOPED_UNSUPPORTED = 'TaskScopedUnsupportedByIdP';
 /** Condition type saying whether the policy's token lifetimes are in force at the IdP. */
 export const LIFETIMES_CONDITION = 'TokenLifetimesProjected';
 
-/** What the AgentClient carries that the evaluation reads. */
+/** What the AgentClient carries that the evaluation reads (see {@link agentView}). */
 export interface AgentView {
   namespace: string;
   name: string;
@@ -50,6 +51,29 @@ export interface AgentView {
     deniedScopes?: DeniedScopeStatus[];
     policies?: string[];
     ceilingHistory?: CeilingHistoryEntry[];
+  };
+}
+
+/** The evaluation's view of an AgentClient object from the cache. */
+export function agentView(agent: AgentClient): AgentView {
+  const status = agent.status;
+  return {
+    namespace: agent.metadata.namespace,
+    name: agent.metadata.name,
+    uid: agent.metadata.uid,
+    ...(agent.metadata.generation !== undefined ? { generation: agent.metadata.generation } : {}),
+    ...(agent.metadata.labels ? { labels: agent.metadata.labels } : {}),
+    requested: agent.spec.scopes ?? [],
+    ...(status
+      ? {
+          status: {
+            ...(status.grantedScopes ? { grantedScopes: status.grantedScopes } : {}),
+            ...(status.deniedScopes ? { deniedScopes: status.deniedScopes } : {}),
+            ...(status.policies ? { policies: status.policies } : {}),
+            ...(status.ceilingHistory ? { ceilingHistory: status.ceilingHistory } : {}),
+          },
+        }
+      : {}),
   };
 }
 

@@ -6,15 +6,15 @@
  * - Secrets labelled managed-by=agent-identity-operator: agent Secrets map to their owning
  *   AgentClient (a deleted one is recreated at once), registration records in the operator
  *   namespace map through their `agentidentity.dev/agentclient` annotation;
- * - IdentityProviders: a change of readiness, endpoints or spec wakes every AgentClient that
- *   references it.
+ * - the provider registry: a change of an IdentityProvider's readiness, adapter or endpoints
+ *   wakes every AgentClient that references it.
  */
 import type { Logger } from 'pino';
-import { AGENT_CLIENT, GROUP, IDENTITY_PROVIDER, VERSION } from '../../api/v1alpha1/index.ts';
+import { AGENT_CLIENT, GROUP, VERSION } from '../../api/v1alpha1/index.ts';
 import { realClock } from '../../runtime/clock.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import { specOrMetadataChanged } from '../../runtime/controller.ts';
-import type { Controller, InformerSpec, WatchSpec } from '../../runtime/controller.ts';
+import type { Controller, ExternalSource, InformerSpec, WatchSpec } from '../../runtime/controller.ts';
 import type { EventRecorder } from '../../runtime/events.ts';
 import type { InformerFactory } from '../../runtime/informers.ts';
 import type { KubeClient } from '../../runtime/kube/client.ts';
@@ -24,17 +24,11 @@ import type { KubeObject, ResourceType, SecretObject } from '../../runtime/kube/
 import { AGENTCLIENT_REF_ANNOTATION, RegistrationStore } from './registration-store.ts';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, agentSecretName } from './secret.ts';
 import type { Memory, ProviderLookup, SyncHooks } from './state.ts';
+import type { ControllerDeps } from '../types.ts';
 import { syncAgentClient } from './sync.ts';
 import type { AgentClient } from './types.ts';
 
 export const AgentClients: ResourceType = { group: GROUP, version: VERSION, plural: AGENT_CLIENT.plural, kind: AGENT_CLIENT.kind, namespaced: true };
-export const IdentityProviders: ResourceType = {
-  group: GROUP,
-  version: VERSION,
-  plural: IDENTITY_PROVIDER.plural,
-  kind: IDENTITY_PROVIDER.kind,
-  namespaced: false,
-};
 
 /** Default period of the RFC 7592 read that catches drift made at the IdP. */
 export const DEFAULT_REGISTRATION_RESYNC_MS = 10 * 60_000;
@@ -43,7 +37,7 @@ const BY_PROVIDER = 'identityProviderRef';
 export interface AgentClientControllerOptions {
   client: KubeClient;
   informers: InformerFactory;
-  providers: ProviderLookup;
+  providers: ProviderLookup & { subscribe(listener: (name: string) => void): () => void };
   recorder: EventRecorder;
   log: Logger;
   /** Where registration records (`agc-<uid>`) live. */
@@ -55,20 +49,20 @@ export interface AgentClientControllerOptions {
   random?: () => number;
   concurrency?: number;
   hooks?: SyncHooks;
+  /**
+   * Only AgentClients matching this label selector (default: all). Lets several operator
+   * instances share one API server, as the integration tests do.
+   */
+  selector?: string;
 }
 
 const ownedSecrets: InformerSpec<SecretObject> = { type: Secrets, labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}` };
 
-interface ProviderView {
+interface AgentClientView {
   spec?: { identityProviderRef?: { name?: string } };
-  status?: { conditions?: { type: string; status: string }[]; endpoints?: unknown; capabilities?: unknown };
 }
 
-const view = (obj: KubeObject): ProviderView => obj as ProviderView;
-
-function conditionStatus(obj: KubeObject, type: string): string | undefined {
-  return view(obj).status?.conditions?.find((c) => c.type === type)?.status;
-}
+const view = (obj: KubeObject): AgentClientView => obj as AgentClientView;
 
 /** Checks the fields a sync relies on; the API server always sets them on stored objects. */
 function asAgentClient(obj: KubeObject | undefined): AgentClient | undefined {
@@ -80,7 +74,7 @@ function asAgentClient(obj: KubeObject | undefined): AgentClient | undefined {
 export function createAgentClientController(options: AgentClientControllerOptions): Controller {
   const clusterName = options.clusterName ?? 'default';
   if (clusterName.includes('/') || clusterName.length === 0) throw new Error('cluster name must be non-empty and contain no "/"');
-  const primary: InformerSpec = { type: AgentClients };
+  const primary: InformerSpec = { type: AgentClients, ...(options.selector ? { labelSelector: options.selector } : {}) };
   const agents = options.informers.get(primary);
   agents.addIndexer(BY_PROVIDER, (obj) => {
     const ref = view(obj).spec?.identityProviderRef?.name;
@@ -113,20 +107,20 @@ export function createAgentClientController(options: AgentClientControllerOption
       return (meta.ownerReferences ?? []).filter((ref) => ref.kind === AGENT_CLIENT.kind).map((ref) => keyOf(meta.namespace, ref.name));
     },
   };
-  const providerWatch: WatchSpec = {
-    source: { type: IdentityProviders },
-    map: (provider) => agents.byIndex(BY_PROVIDER, provider.metadata?.name ?? '').map((a) => keyOf(a.metadata?.namespace, a.metadata?.name ?? '')),
-    predicate: (before, after) =>
-      before.metadata?.generation !== after.metadata?.generation ||
-      conditionStatus(before, 'Ready') !== conditionStatus(after, 'Ready') ||
-      JSON.stringify(view(before).status?.endpoints) !== JSON.stringify(view(after).status?.endpoints) ||
-      JSON.stringify(view(before).status?.capabilities) !== JSON.stringify(view(after).status?.capabilities),
+  // The provider registry (filled by the IdentityProvider controller) is what a sync reads, so
+  // its changes (ready, adapter rebuilt, endpoints) are what wake the AgentClients behind it.
+  const providerSource: ExternalSource = {
+    subscribe: (enqueue) =>
+      options.providers.subscribe((name) => {
+        for (const agent of agents.byIndex(BY_PROVIDER, name)) enqueue(keyOf(agent.metadata?.namespace, agent.metadata?.name ?? ''));
+      }),
   };
 
   return {
     name: 'agentclient',
     primary: { ...primary, predicate: specOrMetadataChanged },
-    watches: [secretWatch, providerWatch],
+    watches: [secretWatch],
+    sources: [providerSource],
     ...(options.concurrency ? { concurrency: options.concurrency } : {}),
     async reconcile(key, ctx) {
       const agent = asAgentClient(agents.getByKey(key));
@@ -143,4 +137,18 @@ export function createAgentClientController(options: AgentClientControllerOption
       return syncAgentClient({ ...deps, log: ctx.log }, agent, memory, cached, ctx.signal);
     },
   };
+}
+
+/** The factory registered in src/controllers/index.ts. */
+export function agentClientController(deps: ControllerDeps): Controller {
+  return createAgentClientController({
+    client: deps.client,
+    informers: deps.informers,
+    providers: deps.providers,
+    recorder: deps.recorder,
+    log: deps.log,
+    clock: deps.clock,
+    operatorNamespace: deps.settings.operatorNamespace,
+    clusterName: deps.settings.clusterName,
+  });
 }

@@ -48,9 +48,20 @@ export async function privateKeyPem(key: SigningKey): Promise<string> {
  * overlap lasts, so tokens signed by either authenticate (RFC 7591 section 2 `jwks`).
  */
 export function registeredJwks(current: SigningKey, previous?: JWK): { keys: Record<string, unknown>[] } {
-  const keys: JWK[] = [publicJwk(current.privateJwk)];
-  if (previous && previous.kid !== current.kid) keys.push(publicJwk(previous));
+  const keys: JWK[] = [registrable(current.privateJwk)];
+  if (previous && previous.kid !== current.kid) keys.push(registrable(previous));
   return { keys: keys as Record<string, unknown>[] };
+}
+
+/**
+ * The public JWK as registered. An Ed25519 key carries no `alg`: oidc-provider matches a JWK's
+ * alg exactly while signers name it differently ("EdDSA" in jose, "Ed25519" per RFC 9864 in
+ * openid-client 6); without alg both verify.
+ */
+function registrable(jwk: JWK): JWK {
+  const out = publicJwk(jwk);
+  if (out.kty === 'OKP') delete out.alg;
+  return out;
 }
 
 /** Parses and checks a stored private JWK; throws without echoing key material. */
