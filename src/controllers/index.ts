@@ -2,10 +2,11 @@
  * The one place controllers are registered. Add a controller by appending its factory; the
  * manager starts them all (in this order) on the shared informers.
  */
+import { agentClientController } from './agentclient/controller.ts';
 import { identityProviderController } from './identityprovider/controller.ts';
 import type { ControllerFactory } from './types.ts';
 
-export const controllerFactories: readonly ControllerFactory[] = [identityProviderController];
+export const controllerFactories: readonly ControllerFactory[] = [identityProviderController, agentClientController];
 
 export type { ControllerDeps, ControllerFactory, OperatorSettings } from './types.ts';
 export { ProviderRegistry } from './identityprovider/providers.ts';
