@@ -7,6 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { KubeConfig } from '@kubernetes/client-node';
+import { importJWK } from 'jose';
+import type { JWK } from 'jose';
 import { pino } from 'pino';
 import { inject } from 'vitest';
 import { resolveAssets, runKubectl } from '../../../src/envtest/index.ts';
@@ -195,4 +197,16 @@ export async function waitReady(env: Env, name: string, timeoutMs = 30_000): Pro
     const ready = condition(agent, 'Ready');
     return ready?.status === 'True' && agent?.status?.observedGeneration === agent?.metadata.generation ? agent! : undefined;
   }, timeoutMs, `${name} Ready`);
+}
+
+/** What an agent knows: only its Secret. Builds openid-client auth from it (private_key_jwt). */
+export async function agentAuth(secret: SecretObject | null) {
+  const jwk = JSON.parse(decode(secret, 'private_key.jwk') ?? '{}') as JWK;
+  const key = await importJWK(jwk, jwk.kty === 'OKP' ? 'Ed25519' : jwk.alg!);
+  if (key instanceof Uint8Array) throw new Error('not an asymmetric key');
+  return {
+    issuer: decode(secret, 'issuer')!,
+    clientId: decode(secret, 'client_id')!,
+    auth: { key: { alg: jwk.alg as 'ES256', kid: decode(secret, 'key_id')!, privateKey: key, publicJwk: {}, privateJwk: jwk } },
+  };
 }

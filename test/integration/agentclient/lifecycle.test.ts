@@ -4,13 +4,12 @@
  * 6; its ceiling holds; spec changes and IdP drift reach the IdP; Secrets are recreated and
  * foreign ones left alone; deletion honours deletionPolicy.
  */
-import { importJWK } from 'jose';
 import type { JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Secrets } from '../../../src/runtime/kube/types.ts';
 import type { SecretObject } from '../../../src/runtime/kube/types.ts';
 import { clientCredentials, oauthErrorOf } from '../idp/flows.ts';
-import { condition, createEnv, decode, eventually, waitReady } from './harness.ts';
+import { agentAuth, condition, createEnv, decode, eventually, waitReady } from './harness.ts';
 import type { Env } from './harness.ts';
 
 let env: Env;
@@ -23,18 +22,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await env?.teardown();
 });
-
-/** The agent's view: only its Secret. */
-async function agentAuth(secret: SecretObject | null) {
-  const jwk = JSON.parse(decode(secret, 'private_key.jwk') ?? '{}') as JWK;
-  const alg = jwk.kty === 'OKP' ? 'Ed25519' : jwk.alg!;
-  const key = await importJWK(jwk, alg);
-  return {
-    issuer: decode(secret, 'issuer')!,
-    clientId: decode(secret, 'client_id')!,
-    auth: { key: { alg: jwk.alg as 'ES256', kid: decode(secret, 'key_id')!, privateKey: key as Exclude<typeof key, Uint8Array>, publicJwk: {}, privateJwk: jwk } },
-  };
-}
 
 describe('AgentClient lifecycle', () => {
   it('registers, writes the Secret, reports Ready; kubectl wait works; the agent gets a token with only its Secret', async () => {
