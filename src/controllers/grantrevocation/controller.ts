@@ -7,8 +7,8 @@
  * - GrantRevocations (primary);
  * - AgentClients: a change of generation, labels, client_id, handled rotation request or deletion
  *   re-plans the revocations that target it (new selector matches; a held suspension re-asserted after a GitOps re-apply);
- * - IdentityProviders: any change wakes the revocations still waiting or lifting, so an IdP that
- *   comes back is used at once rather than after the backoff.
+ * - the IdentityProvider registry: any change of an IdP wakes the revocations still waiting or
+ *   lifting, so an IdP that comes back is used at once rather than after the backoff.
  */
 import type { Logger } from 'pino';
 import type { Controller } from '../../runtime/controller.ts';
@@ -16,7 +16,7 @@ import type { EventRecorder } from '../../runtime/events.ts';
 import type { InformerFactory } from '../../runtime/informers.ts';
 import type { Informer } from '../../runtime/informer/informer.ts';
 import type { KubeClient } from '../../runtime/kube/client.ts';
-import type { KubeObject, ResourceType } from '../../runtime/kube/types.ts';
+import type { KubeObject } from '../../runtime/kube/types.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import type { Metrics } from '../../runtime/metrics.ts';
 import type { AgentClient } from '../agentclient/types.ts';
@@ -32,8 +32,6 @@ export const CONTROLLER_NAME = 'grantrevocation';
 /** Index of the AgentClient informer: `status.clientId` -> AgentClients. */
 export const CLIENT_ID_INDEX = 'clientId';
 
-const IdentityProviders: ResourceType = { group: 'agentidentity.dev', version: 'v1alpha1', plural: 'identityproviders', kind: 'IdentityProvider', namespaced: false };
-
 export interface GrantRevocationControllerOptions {
   client: KubeClient;
   informers: InformerFactory;
@@ -43,6 +41,8 @@ export interface GrantRevocationControllerOptions {
   /** Audit records go here (one per IdP action). */
   log: Logger;
   providers: ProviderLookup;
+  /** Hear about every change of an IdentityProvider's adapter (the registry's subscribe). */
+  subscribeProviders?: (listener: (name: string) => void) => () => void;
   loadHandle: LoadHandle;
   /** Put an AgentClient key (`ns/name`) in the AgentClient controller's priority lane. */
   wakeAgentClient: (key: string) => void;
@@ -103,15 +103,17 @@ export function createGrantRevocationController(options: GrantRevocationControll
         predicate: (a: KubeObject, b: KubeObject) => agentClientChanged(a as unknown as AgentClient, b as unknown as AgentClient),
         priority: always,
       },
-      {
-        source: { type: IdentityProviders },
-        map: () =>
-          (grevInformer.list() as unknown as GrantRevocation[])
-            .filter((g) => g.metadata.deletionTimestamp || (g.status?.phase !== 'Completed' && g.status?.phase !== 'Failed'))
-            .map(keyOf),
-        priority: always,
-      },
     ],
+    sources: options.subscribeProviders
+      ? [{
+          subscribe: (enqueue) =>
+            options.subscribeProviders!(() => {
+              for (const g of grevInformer.list() as unknown as GrantRevocation[]) {
+                if (g.metadata.deletionTimestamp || (g.status?.phase !== 'Completed' && g.status?.phase !== 'Failed')) enqueue(keyOf(g), { priority: true });
+              }
+            }),
+        }]
+      : [],
     reconcile: (key, ctx) => syncGrantRevocation(deps, key, ctx.signal),
   };
 }

@@ -1,0 +1,42 @@
+/**
+ * The GrantRevocation controller as the operator registers it (src/controllers/index.ts): its
+ * dependencies taken from the shared {@link ControllerDeps}.
+ */
+import { RegistrationStore } from '../agentclient/registration-store.ts';
+import type { ControllerDeps, ControllerFactory } from '../types.ts';
+import { createGrantRevocationController } from './controller.ts';
+import type { ProviderLookup } from './sync.ts';
+
+/** The AgentClient controller's name in the manager (its priority lane is used for rotations). */
+const AGENT_CLIENT_CONTROLLER = 'agentclient';
+
+export const grantRevocationController: ControllerFactory = (deps: ControllerDeps) => {
+  const store = new RegistrationStore(deps.client, deps.settings.operatorNamespace);
+  const providers: ProviderLookup = (name) => {
+    const state = deps.providers.get(name);
+    if (!state.ready) return { waiting: `${state.reason}: ${state.message}` };
+    return { provider: { name, adapter: state.adapter, capabilities: state.discovered.capabilities } };
+  };
+  return createGrantRevocationController({
+    client: deps.client,
+    informers: deps.informers,
+    recorder: deps.recorder,
+    clock: deps.clock,
+    metrics: deps.metrics,
+    log: deps.log.child({ controller: 'grantrevocation' }),
+    providers,
+    subscribeProviders: (listener) => deps.providers.subscribe(listener),
+    loadHandle: async (agentClient) => {
+      const record = await store.load(agentClient.metadata.uid);
+      if (!record?.clientId || !record.registrationClientUri || !record.registrationAccessToken) return null;
+      return { clientId: record.clientId, registrationClientUri: record.registrationClientUri, registrationAccessToken: record.registrationAccessToken };
+    },
+    wakeAgentClient: (key) => {
+      try {
+        deps.enqueue(AGENT_CLIENT_CONTROLLER, key, { priority: true });
+      } catch {
+        // The operator runs without the AgentClient controller (some tests): nobody to wake.
+      }
+    },
+  });
+};
