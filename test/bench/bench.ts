@@ -1,0 +1,122 @@
+/**
+ * `make bench`: the performance figures of DESIGN.md "Performance", measured on loopback against
+ * a real kube-apiserver + etcd and the embedded IdP, with the operator as a separate process.
+ * Not part of `make test`: figures are reported, never asserted by a timed test.
+ *
+ * Phases, in order: the floor (bare script, no operator); the operator with N AgentClients
+ * applied at once and GrantRevocations during that backlog; idle; a process restart; memory at
+ * --scale AgentClients; the ConsentPolicy change slot. See each file under scenarios/.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { parseBenchArgs, USAGE } from './args.ts';
+import type { BenchContext } from './context.ts';
+import { perAgent, renderTable, targets } from './report.ts';
+import type { BenchResults, NotMeasured } from './report.ts';
+import { runBacklog } from './scenarios/backlog.ts';
+import { runFloor } from './scenarios/floor.ts';
+import { runIdle } from './scenarios/idle.ts';
+import { runPolicyChange } from './scenarios/policy.ts';
+import { runRestart } from './scenarios/restart.ts';
+import { runScale } from './scenarios/scale.ts';
+import { startBenchStack } from './stack.ts';
+
+const parsed = parseBenchArgs(process.argv.slice(2));
+if (parsed === 'help') {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+const options = parsed;
+const log = pino({ level: process.env['BENCH_LOG_LEVEL'] ?? 'warn' }, pino.destination(2));
+const say = (message: string): void => void process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+
+function commit(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Runs one phase; a failure becomes `notMeasured` with its message, and the run goes on. */
+async function phase<T>(name: string, run: () => Promise<T>): Promise<T | NotMeasured> {
+  say(`${name}: start`);
+  const start = performance.now();
+  try {
+    const result = await run();
+    say(`${name}: done in ${((performance.now() - start) / 1000).toFixed(1)} s`);
+    return result;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    say(`${name}: FAILED: ${message}`);
+    return { notMeasured: `${name} failed: ${message}` };
+  }
+}
+
+const ok = <T extends object>(r: T | NotMeasured | undefined): r is T => r !== undefined && !('notMeasured' in r);
+
+const dir = await mkdtemp(path.join(os.tmpdir(), 'agentid-bench-'));
+const results: BenchResults = {
+  environment: {
+    commit: commit(),
+    node: process.version,
+    cpus: os.cpus().length,
+    loadAverageAtStart: os.loadavg().map((l) => Math.round(l * 100) / 100),
+    options: { ...options, json: undefined },
+    operator: `node src/main.ts --concurrency=${options.concurrency} --log-level=${options.operatorLogLevel} (separate process, leader election off)`,
+    apiWrites: 'counted by a TLS reverse proxy in front of kube-apiserver that the operator and floor kubeconfigs point at',
+    idpCalls: 'counted by a reverse proxy at the embedded IdP issuer address',
+  },
+};
+say(`working folder ${dir}`);
+const stack = await startBenchStack(log, dir);
+const ctx: BenchContext = {
+  stack,
+  options,
+  log,
+  dir,
+  ca: await readFile(path.join(stack.controlPlane.dir, 'certs', 'apiserver.crt'), 'utf8'),
+};
+const wallStart = performance.now();
+try {
+  results.floor = options.skipFloor ? { notMeasured: '--skip-floor' } : await phase('floor', () => runFloor(ctx));
+  results.backlog = await phase('backlog + revocations', () => runBacklog(ctx));
+  const needs = (what: string) => ({ notMeasured: `${what} needs the backlog scenario, which did not complete` });
+  const backlogOk = ok(results.backlog);
+  results.idle = backlogOk ? await phase('idle', () => runIdle(ctx)) : needs('idle');
+  results.restart = backlogOk ? await phase('restart', () => runRestart(ctx)) : needs('restart');
+  const existing = backlogOk ? options.agents + 1 : 0;
+  results.scale =
+    options.scale === 0 ? { notMeasured: '--scale 0' } : backlogOk ? await phase('scale', () => runScale(ctx, existing)) : needs('scale');
+  results.policyChange = await runPolicyChange(ctx);
+} finally {
+  await ctx.operator?.stop();
+  ctx.rss?.stop();
+  await stack.stop();
+}
+results.environment['wallSeconds'] = Math.round((performance.now() - wallStart) / 1000);
+results.environment['operatorLog'] = options.keep ? path.join(dir, 'operator.log') : 'removed (use --keep)';
+
+const rows = targets(results, options.agents, options.scale, options.idleSeconds);
+const explain: string[] = [];
+if (ok(results.floor)) explain.push(`floor, per agent: API writes ${JSON.stringify(perAgent(results.floor.apiWrites.byResource, results.floor.agents))}; IdP ${JSON.stringify(perAgent(results.floor.idpCalls.byOperation, results.floor.agents))}`);
+if (ok(results.backlog)) explain.push(`operator, per agent: API writes ${JSON.stringify(perAgent(results.backlog.apiWrites.byResource, results.backlog.agents))}; IdP ${JSON.stringify(perAgent(results.backlog.idpCalls.byOperation, results.backlog.agents))}`);
+if (ok(results.restart)) explain.push(`restart: IdP calls ${JSON.stringify(results.restart.idpCalls.byOperation)}; API writes ${JSON.stringify(results.restart.apiWrites.byResource)}; not Ready after: ${results.restart.notReadyAfter}`);
+if (ok(results.idle) && results.idle.apiWrites.total + results.idle.idpCalls.total > 0) explain.push(`idle: API writes ${JSON.stringify(results.idle.apiWrites.byResource)}; IdP ${JSON.stringify(results.idle.idpCalls.byOperation)}`);
+if (ok(results.scale)) explain.push(`scale: ${results.scale.measured}`);
+const table = `${renderTable(rows)}\n${explain.map((e) => `  ${e}`).join('\n')}\n`;
+const json = JSON.stringify({ ...results, targets: rows }, null, 2);
+if (options.json) {
+  await writeFile(options.json, `${json}\n`);
+  process.stdout.write(table);
+  process.stdout.write(`JSON report: ${options.json}\n`);
+} else {
+  process.stderr.write(table);
+  process.stdout.write(`${json}\n`);
+}
+if (!options.keep) await rm(dir, { recursive: true, force: true });
+// Everything was stopped above; exit rather than wait on a straggling socket's keep-alive timer.
+process.exit(0);
