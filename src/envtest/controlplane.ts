@@ -35,6 +35,8 @@ export interface ControlPlane {
   /** Admin kubeconfig (token auth, trusts the apiserver's self-generated serving certificate). */
   kubeconfigPath: string;
   kubeConfig: KubeConfig;
+  /** etcd's client URL (http://127.0.0.1:PORT), for tests that must reach under the API server (e.g. compaction). */
+  etcdServer: string;
   /** Bearer token of the admin user (group system:masters). */
   adminToken: string;
   /** Folder holding data, certificates, kubeconfigs and the etcd / kube-apiserver logs. */
@@ -128,6 +130,7 @@ async function startOnce(
       server,
       kubeconfigPath,
       kubeConfig,
+      etcdServer: `http://127.0.0.1:${ports.etcdClient}`,
       adminToken,
       dir,
       assets,
