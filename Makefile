@@ -71,6 +71,12 @@ test-integration: deps ## Integration tests against a real kube-apiserver + etcd
 .PHONY: test
 test: verify-generated typecheck lint test-unit test-integration ## Everything CI runs: generated files, types, lint, unit and integration tests
 
+# Options for make bench, e.g. BENCH_ARGS='--agents 200 --scale 0' (node test/bench/bench.ts --help).
+BENCH_ARGS ?=
+.PHONY: bench
+bench: deps ## Benchmark (not part of test): 1,000 AgentClients vs a bare-script floor, revocation latency, idle, restart, RSS; table + bench-results.json
+	KUBEBUILDER_ASSETS="$(ASSETS)" node test/bench/bench.ts --json bench-results.json $(BENCH_ARGS)
+
 ##@ Development stack (control plane + CRDs + embedded IdP)
 .PHONY: dev
 dev: deps ## Run the dev stack in the foreground with a short tour; Ctrl-C stops it all
