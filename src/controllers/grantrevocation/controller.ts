@@ -21,7 +21,7 @@ import type { Clock } from '../../runtime/clock.ts';
 import type { Metrics } from '../../runtime/metrics.ts';
 import type { AgentClient } from '../agentclient/types.ts';
 import type { LoadHandle } from './actions.ts';
-import { SuspensionMemory } from './memory.ts';
+import { SuspensionMemory, WrittenVersions } from './memory.ts';
 import { specSelects, statusRecords } from './plan.ts';
 import { syncGrantRevocation } from './sync.ts';
 import type { Caches, ProviderLookup } from './sync.ts';
@@ -85,6 +85,7 @@ export function createGrantRevocationController(options: GrantRevocationControll
     log: options.log,
     clock: options.clock,
     memory,
+    versions: new WrittenVersions(),
     ...(options.metrics ? { observeLatency: (s: number) => options.metrics?.revocationLatency.observe(s) } : {}),
   };
   const keyOf = (g: GrantRevocation): string => `${g.metadata.namespace}/${g.metadata.name}`;

@@ -4,9 +4,9 @@
  * as soon as it is known, so a crash mid-way resumes without redoing completed IdP calls.
  *
  * Steady state makes no write and no IdP call: the plan from the cache is empty for a finished
- * revocation and for a held suspension already asserted by this process. Only when the cached plan
- * has work is the object re-read directly, so a cache lagging behind our own last status write
- * never makes us redo an action.
+ * revocation and for a held suspension already asserted by this process. When the cached plan has
+ * work and the cache may lag behind our own last write, the object is re-read directly first, so
+ * a stale cache never makes us redo an action.
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../../runtime/clock.ts';
@@ -24,7 +24,7 @@ import { planSteps, resolveTargets, tally } from './plan.ts';
 import type { Step } from './plan.ts';
 import { readyState, recordResult, requestedByOf, summarize } from './status.ts';
 import type { Waiting } from './status.ts';
-import type { SuspensionMemory } from './memory.ts';
+import type { SuspensionMemory, WrittenVersions } from './memory.ts';
 import { GrantRevocations, RetryLater, SUSPENSION_FINALIZER } from './types.ts';
 import type { ActionResult, GrantRevocation, GrantRevocationStatus } from './types.ts';
 
@@ -50,6 +50,7 @@ export interface SyncDeps {
   log: Logger;
   clock: Clock;
   memory: SuspensionMemory;
+  versions: WrittenVersions;
   /** `agentidentity_revocation_latency_seconds`. */
   observeLatency?: (seconds: number) => void;
   /** Targets worked on at once within one revocation. Default 8. */
@@ -82,6 +83,7 @@ export async function syncGrantRevocation(deps: SyncDeps, key: string, signal: A
   const cached = deps.caches.grantRevocation(key);
   if (!cached) {
     deps.memory.forget(key);
+    deps.versions.forget(key);
     return {};
   }
   if (cached.metadata.deletionTimestamp) {
@@ -92,7 +94,8 @@ export async function syncGrantRevocation(deps: SyncDeps, key: string, signal: A
   const wantsFinalizer = grev.spec.actions.includes('Suspend') && !grev.metadata.finalizers?.includes(SUSPENSION_FINALIZER);
   const firstPlan = resolveTargets(grev, candidates(deps.caches, grev));
   const cachedSteps = planSteps(grev, firstPlan.targets, { suspensionAsserted: (a) => deps.memory.asserted(key, a) });
-  if (cachedSteps.length > 0 || wantsFinalizer) {
+  const cacheFresh = deps.versions.fresh(key, grev.metadata.uid, grev.metadata.resourceVersion, grev.status !== undefined);
+  if ((cachedSteps.length > 0 || wantsFinalizer) && !cacheFresh) {
     const fresh = await deps.client.get<KubeObject>(GrantRevocations, grev.metadata.name, grev.metadata.namespace);
     if (!fresh) return {};
     grev = fresh as unknown as GrantRevocation;
@@ -101,7 +104,10 @@ export async function syncGrantRevocation(deps: SyncDeps, key: string, signal: A
   // The finalizer goes on before any IdP call, so deleting the object can never skip the lift.
   if (grev.spec.actions.includes('Suspend')) {
     const updated = await ensureFinalizer(deps.client, GrantRevocations, asKube(grev), SUSPENSION_FINALIZER);
-    if (updated) grev = updated as unknown as GrantRevocation;
+    if (updated) {
+      grev = updated as unknown as GrantRevocation;
+      deps.versions.wrote(key, grev.metadata.uid, grev.metadata.resourceVersion);
+    }
   }
   const resolution = resolveTargets(grev, candidates(deps.caches, grev));
   const steps = planSteps(grev, resolution.targets, { suspensionAsserted: (a) => deps.memory.asserted(key, a) });
@@ -236,7 +242,9 @@ class StatusWriter {
     this.#chain = this.#chain.then(async () => {
       const target = this.#grev.status;
       const patched = await patchStatusIfChanged(this.#deps.client, GrantRevocations, asKube(this.#written), target, { optimistic: false });
-      if (patched) this.#written = { ...(patched as unknown as GrantRevocation), status: target ?? {} };
+      if (!patched) return;
+      this.#written = { ...(patched as unknown as GrantRevocation), status: target ?? {} };
+      this.#deps.versions.wrote(this.key, this.#written.metadata.uid, this.#written.metadata.resourceVersion);
     });
     return this.#chain;
   }
