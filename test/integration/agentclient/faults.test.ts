@@ -1,0 +1,78 @@
+/**
+ * IdP faults through the fault proxy at the issuer address: down, slow, 5xx, 429 and
+ * invalid_client_metadata. Each gives a clear condition, a bounded number of calls (backoff, no
+ * hot loop), nothing lost, and Ready once the IdP heals.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { matching } from '../../../src/testing/faultproxy.ts';
+import type { Fault } from '../../../src/testing/faultproxy.ts';
+import { condition, createEnv, eventually, waitReady } from './harness.ts';
+import type { Env } from './harness.ts';
+
+let env: Env;
+const register = matching('POST', '/reg');
+const registerCalls = (): number => env.proxy.requests().filter(register).length;
+
+beforeAll(async () => {
+  env = await createEnv('agc-fault');
+  await env.startOperator();
+  // The IdentityProvider must be discovered (and stay so) before faults start.
+  await env.createAgent('warmup');
+  await waitReady(env, 'warmup');
+});
+
+beforeEach(() => {
+  env.proxy.reset();
+  env.proxy.resetCount();
+});
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+async function reasonOf(name: string, type: string, reason: string): Promise<void> {
+  await eventually(async () => condition(await env.getAgent(name), type)?.reason === reason, 20_000, `${name} ${type}=${reason}`);
+}
+
+describe('AgentClient under IdP faults', () => {
+  it.each<[string, Fault, string]>([
+    ['down', { kind: 'drop' }, 'IdPUnavailable'],
+    ['slow (beyond the 2 s request timeout)', { kind: 'delay', ms: 4000 }, 'IdPTimeout'],
+    ['5xx', { kind: 'respond', status: 503, body: { error: 'server_error' } }, 'IdPServerError'],
+    ['429', { kind: 'respond', status: 429, body: { error: 'slow_down' }, headers: { 'retry-after': '2' } }, 'IdPRateLimited'],
+  ])('IdP %s: condition, bounded retries with backoff, Ready when healed', async (label, fault, reason) => {
+    const name = `f-${label.split(' ')[0]}`;
+    env.proxy.set({ fault, match: register });
+    const created = await env.createAgent(name);
+    await reasonOf(name, 'Registered', reason);
+    const agent = await env.getAgent(name);
+    expect(condition(agent, 'Ready')).toMatchObject({ status: 'False', reason });
+    expect(condition(agent, 'Reconciling')?.status).toBe('True');
+    expect(condition(agent, 'Registered')?.message).toMatch(/registering the client/);
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    // Exponential backoff: a handful of attempts in seconds, not hundreds.
+    expect(registerCalls()).toBeLessThanOrEqual(12);
+    env.proxy.reset();
+    await waitReady(env, name, 60_000);
+    expect(env.idpClientsOf(created.metadata.uid)).toHaveLength(1);
+  });
+
+  it('invalid_client_metadata: Registered=False with the reason, Stalled, an Event, no retry until the spec changes', async () => {
+    env.proxy.set({ fault: { kind: 'respond', status: 400, body: { error: 'invalid_client_metadata', error_description: 'redirect_uris rejected by policy' } }, match: register });
+    await env.createAgent('f-invalid');
+    await reasonOf('f-invalid', 'Registered', 'InvalidClientMetadata');
+    const agent = await env.getAgent('f-invalid');
+    expect(condition(agent, 'Registered')?.message).toContain('redirect_uris rejected by policy');
+    expect(condition(agent, 'Stalled')?.status).toBe('True');
+    const calls = registerCalls();
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(registerCalls()).toBe(calls);
+    const events = await env.kubectl(['get', 'events', '-n', env.namespace, '--field-selector', 'involvedObject.name=f-invalid', '-o', 'jsonpath={.items[*].reason}']);
+    expect(events.stdout).toContain('InvalidClientMetadata');
+
+    // A spec change is a new attempt; the IdP now accepts it.
+    env.proxy.reset();
+    await env.patchAgent('f-invalid', { spec: { clientName: 'Fixed agent' } });
+    await waitReady(env, 'f-invalid');
+  });
+});
