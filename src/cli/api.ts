@@ -29,6 +29,9 @@ export const Annotations = {
   rotate: ROTATE_ANNOTATION,
   /** The requesting user; an admission policy checks it equals the real user. */
   requestedBy: 'agentidentity.dev/requested-by',
+  /** The requesting user's uid and groups (comma-joined), checked by the same policy. */
+  requestedByUid: 'agentidentity.dev/requested-by-uid',
+  requestedByGroups: 'agentidentity.dev/requested-by-groups',
   /** Why a suspension was lifted, recorded on the GrantRevocation before it is deleted. */
   liftReason: 'agentidentity.dev/lift-reason',
   /** Who lifted it. */

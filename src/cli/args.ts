@@ -42,7 +42,10 @@ const PER_COMMAND = {
   help: {},
 } as const satisfies Record<Command, ParseArgsOptionsConfig>;
 
-const ALL: ParseArgsOptionsConfig = Object.assign({}, GLOBAL, ...Object.values(PER_COMMAND));
+const ALL: ParseArgsOptionsConfig = Object.values(PER_COMMAND).reduce<ParseArgsOptionsConfig>(
+  (all, own) => ({ ...all, ...own }),
+  { ...GLOBAL },
+);
 
 export interface ParsedArgs {
   command: Command;

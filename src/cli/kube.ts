@@ -225,7 +225,7 @@ class ClientNodeKube implements CliKube {
           (type, object) => onEvent({ type: type as WatchEvent['type'], object: object as Record<string, unknown> }),
           (error: unknown) => {
             signal.removeEventListener('abort', onAbort);
-            if (error && !signal.aborted) reject(error instanceof Error ? error : new Error(String(error)));
+            if (error && !signal.aborted) reject(error instanceof Error ? error : new Error(JSON.stringify(error)));
             else resolve();
           },
         )

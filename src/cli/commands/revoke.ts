@@ -6,7 +6,7 @@
 import { Annotations, API_VERSION, isFinished, phaseOf, type GrantRevocation, type GrantRevocationSpec } from '../api.ts';
 import { booleanFlag, expectPositionals, parseActions, parseTimeout, stringFlag, stringsFlag } from '../args.ts';
 import { CliError, Exit, usageError, type ExitCode } from '../exit.ts';
-import { statusCode, toCliError } from '../kube.ts';
+import { statusCode, toCliError, type UserInfo } from '../kube.ts';
 import { Progress } from '../progress.ts';
 import { formatDuration } from '../render/duration.ts';
 import { allResults, progressLine, resultKey, resultLine, revocationSummary, targetsTable } from '../render/revocation.ts';
@@ -77,7 +77,7 @@ export async function revokeCommand(ctx: CommandContext): Promise<ExitCode> {
   const body: GrantRevocation = {
     apiVersion: API_VERSION,
     kind: 'GrantRevocation',
-    metadata: { name, namespace: ns, ...(user ? { annotations: { [Annotations.requestedBy]: user.username } } : {}) },
+    metadata: { name, namespace: ns, ...(user ? { annotations: requesterAnnotations(user) } : {}) },
     spec,
   };
   const revocation = await createOrReuse(ctx, body);
@@ -87,6 +87,18 @@ export async function revokeCommand(ctx: CommandContext): Promise<ExitCode> {
     return Exit.Ok;
   }
   return waitAndReport(ctx, revocation, timeoutMs);
+}
+
+/**
+ * Who asked, as the admission policy checks it: each annotation must equal the request's own
+ * user name, uid and groups (joined with commas, in the server's order), so they come verbatim
+ * from the SelfSubjectReview.
+ */
+export function requesterAnnotations(user: UserInfo): Record<string, string> {
+  const annotations: Record<string, string> = { [Annotations.requestedBy]: user.username };
+  if (user.uid) annotations[Annotations.requestedByUid] = user.uid;
+  if (user.groups?.length) annotations[Annotations.requestedByGroups] = user.groups.join(',');
+  return annotations;
 }
 
 async function createOrReuse(ctx: CommandContext, body: GrantRevocation): Promise<GrantRevocation> {

@@ -7,8 +7,9 @@ import { Annotations, conditionOf, type AgentClient } from '../api.ts';
 import { booleanFlag, expectPositionals, parseTimeout, stringFlag } from '../args.ts';
 import { CliError, Exit, type ExitCode } from '../exit.ts';
 import { Progress } from '../progress.ts';
-import { formatDuration, formatRelative } from '../render/duration.ts';
-import { waitFor } from '../wait.ts';
+import { formatDuration } from '../render/duration.ts';
+import { rotationReport, rotationText } from '../render/rotation.ts';
+import { waitFor, type WaitOutcome } from '../wait.ts';
 import { json, type CommandContext } from './context.ts';
 
 export async function rotateCommand(ctx: CommandContext): Promise<ExitCode> {
@@ -17,38 +18,12 @@ export async function rotateCommand(ctx: CommandContext): Promise<ExitCode> {
   const wait = booleanFlag(ctx.args.values, 'wait') !== false;
   const ns = ctx.kube.namespace;
 
-  const before = await ctx.kube.get<AgentClient>('agentclients', ns, name);
-  if (!before) throw new CliError(Exit.NotFoundOrForbidden, `agentclient ${ns}/${name} not found`);
-  if (before.status?.credentials?.rotationSupport === 'Unsupported') {
-    ctx.stderr.write(`warning: ${ns}/${name}: the IdP does not support rotation (${before.status.credentials.rotationMessage ?? 'see status'})\n`);
-  }
-  // A timestamp is unique per request and tells a reader when rotation was asked for.
-  let request = new Date(ctx.now()).toISOString();
-  if (request === before.metadata.annotations?.[Annotations.rotate]) request = `${request}-1`;
-  const patched = await ctx.kube.mergePatch<AgentClient>('agentclients', ns, name, {
-    metadata: { annotations: { [Annotations.rotate]: request } },
-  });
-  ctx.stderr.write(`agentclient ${ns}/${name}: rotation requested (${Annotations.rotate}=${request})\n`);
+  const { request, patched } = await requestRotation(ctx, name);
   if (!wait) {
     if (ctx.output === 'json') ctx.stdout.write(json({ namespace: ns, name, request, handled: false }));
     return Exit.Ok;
   }
-
-  const started = ctx.now();
-  const progress = new Progress(ctx.stderr);
-  const line = (): string => `agentclient ${ns}/${name}: waiting for the operator to rotate, ${formatDuration(ctx.now() - started)}`;
-  progress.update(line(), 'waiting');
-  progress.tick(line);
-  let outcome;
-  try {
-    outcome = await waitFor<AgentClient>(ctx.kube, 'agentclients', ns, name, {
-      initial: patched,
-      timeoutMs,
-      done: (agent) => agent.status?.credentials?.lastRotationRequest === request,
-    });
-  } finally {
-    progress.end();
-  }
+  const outcome = await waitHandled(ctx, patched, request, timeoutMs);
   if (outcome.kind === 'deleted') throw new CliError(Exit.NotFoundOrForbidden, `agentclient ${ns}/${name} was deleted while waiting`);
   if (outcome.kind === 'timeout') {
     ctx.stderr.write(
@@ -59,40 +34,46 @@ export async function rotateCommand(ctx: CommandContext): Promise<ExitCode> {
   }
 
   const agent = outcome.object;
-  const c = agent.status?.credentials ?? {};
+  if (ctx.output === 'json') ctx.stdout.write(json(rotationReport(agent, request)));
+  else ctx.stdout.write(rotationText(agent, request, ctx.now()));
   const credentialsReady = conditionOf(agent, 'CredentialsReady');
-  const failed = credentialsReady?.status === 'False';
-  if (ctx.output === 'json') {
-    ctx.stdout.write(
-      json({
-        namespace: ns,
-        name,
-        request,
-        handled: true,
-        credentialsReady: credentialsReady?.status ?? 'Unknown',
-        credentialsReason: credentialsReady?.reason ?? null,
-        keyId: c.keyId ?? null,
-        previousKeyId: c.previousKeyId ?? null,
-        lastRotationTime: c.lastRotationTime ?? null,
-        overlapUntil: c.overlapUntil ?? null,
-        rotationSupport: c.rotationSupport ?? null,
-      }),
-    );
-  } else {
-    const now = ctx.now();
-    const lines = [
-      `agentclient ${ns}/${name}: rotation ${request} handled`,
-      `  rotated:   ${formatRelative(c.lastRotationTime, now)}${c.keyId ? `, key ${c.keyId}` : ''}`,
-      ...(c.previousKeyId || c.overlapUntil
-        ? [`  previous:  ${c.previousKeyId ?? '-'} accepted until ${c.overlapUntil ?? '-'} (${formatRelative(c.overlapUntil, now)})`]
-        : []),
-      ...(c.rotationSupport ? [`  support:   ${c.rotationSupport}${c.rotationMessage ? `: ${c.rotationMessage}` : ''}`] : []),
-    ];
-    ctx.stdout.write(`${lines.join('\n')}\n`);
-  }
-  if (failed) {
-    ctx.stderr.write(`error: credentials not ready after rotation: ${credentialsReady.reason ?? ''} ${credentialsReady.message ?? ''}\n`);
+  if (credentialsReady?.status === 'False') {
+    ctx.stderr.write(`error: credentials not ready after rotation: ${credentialsReady.reason} ${credentialsReady.message}\n`);
     return Exit.Failed;
   }
   return Exit.Ok;
+}
+
+/** Sets the annotation to a value never used before on this agent. */
+async function requestRotation(ctx: CommandContext, name: string): Promise<{ request: string; patched: AgentClient }> {
+  const ns = ctx.kube.namespace;
+  const before = await ctx.kube.get<AgentClient>('agentclients', ns, name);
+  if (!before) throw new CliError(Exit.NotFoundOrForbidden, `agentclient ${ns}/${name} not found`);
+  const credentials = before.status?.credentials;
+  if (credentials?.rotationSupport === 'Unsupported') {
+    ctx.stderr.write(`warning: ${ns}/${name}: the IdP does not support rotation (${credentials.rotationMessage ?? 'see status'})\n`);
+  }
+  // A timestamp is unique per request and tells a reader when rotation was asked for.
+  let request = new Date(ctx.now()).toISOString();
+  if (request === before.metadata.annotations?.[Annotations.rotate]) request = `${request}-1`;
+  const patched = await ctx.kube.mergePatch<AgentClient>('agentclients', ns, name, {
+    metadata: { annotations: { [Annotations.rotate]: request } },
+  });
+  ctx.stderr.write(`agentclient ${ns}/${name}: rotation requested (${Annotations.rotate}=${request})\n`);
+  return { request, patched };
+}
+
+function waitHandled(ctx: CommandContext, patched: AgentClient, request: string, timeoutMs: number): Promise<WaitOutcome<AgentClient>> {
+  const ns = ctx.kube.namespace;
+  const name = patched.metadata.name ?? '';
+  const started = ctx.now();
+  const progress = new Progress(ctx.stderr);
+  const line = (): string => `agentclient ${ns}/${name}: waiting for the operator to rotate, ${formatDuration(ctx.now() - started)}`;
+  progress.update(line(), 'waiting');
+  progress.tick(line);
+  return waitFor<AgentClient>(ctx.kube, 'agentclients', ns, name, {
+    initial: patched,
+    timeoutMs,
+    done: (agent) => agent.status?.credentials?.lastRotationRequest === request,
+  }).finally(() => progress.end());
 }

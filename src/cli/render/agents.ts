@@ -28,24 +28,32 @@ export interface AgentSummary {
 
 /** Reduces an AgentClient to its {@link AgentSummary}. */
 export function summarizeAgent(agent: AgentClient): AgentSummary {
+  const status = agent.status ?? {};
   const ready = conditionOf(agent, 'Ready');
-  const suspendedBy = agent.status?.suspendedBy ?? [];
+  const suspendedBy = status.suspendedBy ?? [];
   return {
     namespace: agent.metadata.namespace ?? '',
     name: agent.metadata.name ?? '',
-    clientId: agent.status?.clientId ?? null,
+    clientId: status.clientId ?? null,
     ready: ready?.status ?? 'Unknown',
     readyReason: ready?.reason ?? null,
     readyMessage: ready?.message ?? null,
-    ceiling: [...(agent.status?.grantedScopes ?? [])],
-    denied: (agent.status?.deniedScopes ?? []).map((d) => ({ scope: d.scope, reason: d.reason, policy: d.policy ?? null })),
-    policies: [...(agent.status?.policies ?? [])],
+    ceiling: [...(status.grantedScopes ?? [])],
+    denied: (status.deniedScopes ?? []).map((d) => ({ scope: d.scope, reason: d.reason, policy: d.policy ?? null })),
+    policies: [...(status.policies ?? [])],
     policyCompliant: conditionOf(agent, 'PolicyCompliant')?.status ?? 'Unknown',
-    lastRotationTime: agent.status?.credentials?.lastRotationTime ?? null,
-    nextRotationTime: agent.status?.credentials?.nextRotationTime ?? null,
-    rotationSupport: agent.status?.credentials?.rotationSupport ?? null,
+    ...rotationOf(agent),
     suspended: conditionOf(agent, 'Suspended')?.status === 'True' || suspendedBy.length > 0,
     suspendedBy: [...suspendedBy],
+  };
+}
+
+function rotationOf(agent: AgentClient): Pick<AgentSummary, 'lastRotationTime' | 'nextRotationTime' | 'rotationSupport'> {
+  const c = agent.status?.credentials ?? {};
+  return {
+    lastRotationTime: c.lastRotationTime ?? null,
+    nextRotationTime: c.nextRotationTime ?? null,
+    rotationSupport: c.rotationSupport ?? null,
   };
 }
 
@@ -118,7 +126,7 @@ export function agentsTable(summaries: readonly AgentSummary[], options: RenderO
 export function agentDetails(agent: AgentClient, options: RenderOptions): string {
   const p = options.palette;
   const s = summarizeAgent(agent);
-  const c = agent.status?.credentials;
+  const suspension = s.suspendedBy.length ? ` by ${s.suspendedBy.join(', ')}` : '';
   const lines: string[] = [
     `${p.bold('Agent:')}        ${s.namespace}/${s.name}`,
     `Client ID:     ${s.clientId ?? '-'}`,
@@ -126,21 +134,27 @@ export function agentDetails(agent: AgentClient, options: RenderOptions): string
     `Ready:         ${styleForState(p, s.ready)(s.ready)}${s.readyReason ? ` (${s.readyReason})` : ''}`,
     `Ceiling:       ${s.ceiling.join(' ') || '-'}`,
     `Policies:      ${s.policies.join(', ') || '<none>'}`,
-    `Rotation:      last ${formatRelative(c?.lastRotationTime, options.now)}, next ${formatRelative(c?.nextRotationTime, options.now)}` +
-      (c?.rotationSupport ? `, ${c.rotationSupport}` : ''),
-    `Suspended:     ${s.suspended ? p.red(`yes${s.suspendedBy.length ? ` by ${s.suspendedBy.join(', ')}` : ''}`) : 'no'}`,
+    `Rotation:      last ${formatRelative(s.lastRotationTime ?? undefined, options.now)}, ` +
+      `next ${formatRelative(s.nextRotationTime ?? undefined, options.now)}${s.rotationSupport ? `, ${s.rotationSupport}` : ''}`,
+    `Suspended:     ${s.suspended ? p.red(`yes${suspension}`) : 'no'}`,
+    ...deniedLines(s, p),
+    ...conditionLines(agent, p),
   ];
-  if (s.denied.length) {
-    lines.push('Denied scopes:');
-    for (const d of s.denied) lines.push(`  ${p.yellow(d.scope)}: ${d.reason}${d.policy ? ` (policy ${d.policy})` : ''}`);
-  }
-  const conditions = agent.status?.conditions ?? [];
-  if (conditions.length) {
-    lines.push('Conditions:');
-    for (const cond of conditions) {
-      const head = `  ${cond.type}=${styleForState(p, cond.status)(cond.status)}`;
-      lines.push(`${head}${cond.reason ? ` ${cond.reason}` : ''}${cond.message ? `: ${cond.message}` : ''}`);
-    }
-  }
   return lines.join('\n') + '\n';
+}
+
+function deniedLines(s: AgentSummary, p: Palette): string[] {
+  if (!s.denied.length) return [];
+  return ['Denied scopes:', ...s.denied.map((d) => `  ${p.yellow(d.scope)}: ${d.reason}${d.policy ? ` (policy ${d.policy})` : ''}`)];
+}
+
+function conditionLines(agent: AgentClient, p: Palette): string[] {
+  const conditions = agent.status?.conditions ?? [];
+  if (!conditions.length) return [];
+  return [
+    'Conditions:',
+    ...conditions.map(
+      (c) => `  ${c.type}=${styleForState(p, c.status)(c.status)}${c.reason ? ` ${c.reason}` : ''}${c.message ? `: ${c.message}` : ''}`,
+    ),
+  ];
 }

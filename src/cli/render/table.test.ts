@@ -14,7 +14,7 @@ describe('renderTable', () => {
     const out = renderTable([{ header: 'NAME', shrink: false }, { header: 'CEILING' }], [['agent', scopes]], { width: 40 });
     const lines = out.trimEnd().split('\n');
     for (const line of lines) expect(line.length).toBeLessThanOrEqual(40);
-    expect(lines[1]).toMatch(/^agent  scope:0,scope:1,.*…$/);
+    expect(lines[1]).toMatch(/^agent {2}scope:0,scope:1,.*…$/);
   });
 
   it('never shrinks a column below its minimum, even if the table then overflows', () => {

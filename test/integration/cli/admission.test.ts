@@ -77,7 +77,10 @@ describe('under the requested-by admission policy, as an on-call ServiceAccount'
     expect(result.stderr).not.toContain('error');
     expect(result.code).toBe(0);
     const created = await cluster.getRevocation(ns, 'coder-leak');
-    expect(created?.metadata.annotations?.['agentidentity.dev/requested-by']).toBe(oncallUser);
+    const annotations = created?.metadata.annotations ?? {};
+    expect(annotations['agentidentity.dev/requested-by']).toBe(oncallUser);
+    expect(annotations['agentidentity.dev/requested-by-uid']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(annotations['agentidentity.dev/requested-by-groups']?.split(',')).toContain(`system:serviceaccounts:${ns}`);
   });
 
   it('lift records lifted-by as the real user, so the policy admits it, then deletes', async () => {
