@@ -149,7 +149,7 @@ describe('AgentClient lifecycle', () => {
     expect((await clientCredentials(issuer, clientId, auth, 'invoices:read')).access_token).toBeTruthy();
   });
 
-  it('never logs a credential value', async () => {
+  it('never puts a credential value in a log line, an Event or a status', async () => {
     const record = await env.client.list<SecretObject>(Secrets, { namespace: env.operatorNamespace });
     const secrets: string[] = [env.idp.initialAccessToken, env.idp.adminToken];
     for (const s of record.items) for (const key of ['registration_access_token', 'client_secret']) {
@@ -160,5 +160,13 @@ describe('AgentClient lifecycle', () => {
     secrets.push((JSON.parse(decode(keeper, 'private_key.jwk')!) as JWK).d!);
     expect(env.logs.length).toBeGreaterThan(10);
     for (const line of env.logs) for (const s of secrets) expect(line.includes(s), 'a log line holds a credential').toBe(false);
+    const events = await env.kubectl(['get', 'events', '-n', env.namespace, '-o', 'json']);
+    const statuses = await env.kubectl(['get', 'agentclients', '-n', env.namespace, '-o', 'jsonpath={.items[*].status}']);
+    expect(events.stdout).toContain('Registered');
+    expect(statuses.stdout).toContain('SecretConflict');
+    for (const s of secrets) {
+      expect(events.stdout.includes(s), 'an Event holds a credential').toBe(false);
+      expect(statuses.stdout.includes(s), 'a status holds a credential').toBe(false);
+    }
   });
 });
