@@ -161,10 +161,11 @@ async function rotate(deps: ActionDeps, input: ActionInput): Promise<ActionResul
   if (input.clientId === undefined) return result('RotateCredentials', 'none', 'Succeeded', `${NOT_REGISTERED}: no credentials to rotate`, input.now());
   const request = immediateRotationRequest(grev);
   const credentials = agentClient.status?.credentials;
-  if (rotationHandled(grev, credentials)) {
-    if (credentials?.rotationSupport === 'Unsupported') {
-      return result('RotateCredentials', call, 'Unsupported', `the AgentClient controller could not rotate: ${credentials.rotationMessage ?? 'rotation unsupported at this IdP'}`, input.now());
-    }
+  const state = rotationState(grev, credentials);
+  if (state === 'unsupported') {
+    return result('RotateCredentials', call, 'Unsupported', `the AgentClient controller could not rotate: ${credentials?.rotationMessage ?? 'rotation unsupported at this IdP'}`, input.now());
+  }
+  if (state === 'done') {
     return result('RotateCredentials', call, 'Succeeded', `new key ${credentials?.keyId ?? '?'} registered for client ${input.clientId}; the previous key was removed at once (no overlap)`, input.now());
   }
   const key = `${agentClient.metadata.namespace}/${agentClient.metadata.name}`;
@@ -175,14 +176,23 @@ async function rotate(deps: ActionDeps, input: ActionInput): Promise<ActionResul
   return { pending: `waiting for the AgentClient controller to rotate the credentials of ${agentClient.metadata.name}` };
 }
 
-function rotationHandled(grev: GrantRevocation, credentials: NonNullable<AgentClient['status']>['credentials']): boolean {
+/**
+ * Whether the AgentClient's status shows the immediate rotation done: the request handled, a
+ * rotation since this GrantRevocation was created, and no previous key left registered. (The
+ * request is recorded before the IdP call, so `lastRotationRequest` alone would also be true for
+ * a rotation whose RFC 7592 PUT failed.) Another revocation's immediate rotation since this one was
+ * created satisfies it too, which also keeps two concurrent revocations from re-requesting each
+ * other's rotation forever.
+ */
+export function rotationState(grev: GrantRevocation, credentials: NonNullable<AgentClient['status']>['credentials']): 'done' | 'unsupported' | 'pending' {
   const handled = credentials?.lastRotationRequest;
-  if (handled === immediateRotationRequest(grev)) return true;
-  // Another revocation's immediate rotation since this one was created satisfies it too (and
-  // keeps two concurrent revocations from re-requesting each other's rotation forever).
+  const ours = handled === immediateRotationRequest(grev);
+  if (ours && credentials?.rotationSupport === 'Unsupported') return 'unsupported';
   const created = Date.parse(grev.metadata.creationTimestamp ?? '');
   const rotated = Date.parse(credentials?.lastRotationTime ?? '');
-  return isImmediateRotationRequest(handled) && !Number.isNaN(created) && rotated >= created;
+  const rotatedSince = !Number.isNaN(created) && rotated >= created;
+  const noOverlap = credentials?.previousKeyId === undefined;
+  return (ours || isImmediateRotationRequest(handled)) && rotatedSince && noOverlap ? 'done' : 'pending';
 }
 
 /** DeleteRegistration: RFC 7592 section 2.3 DELETE with the registration access token on record. */
