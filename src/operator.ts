@@ -92,7 +92,6 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     log,
     metrics,
     concurrency: options.concurrency ?? 16,
-    eventNamespace: options.namespace,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.shutdownDeadlineMs !== undefined ? { shutdownDeadlineMs: options.shutdownDeadlineMs } : {}),
     ...(options.leaderElect

@@ -25,7 +25,10 @@ export interface EventRecorder {
 export interface EventRecorderOptions {
   /** `source.component` / `reportingController`. */
   component: string;
-  /** Where Events for cluster-scoped objects go (Kubernetes uses `default`). */
+  /**
+   * Where Events for cluster-scoped objects go. The API server accepts only `default` (or none)
+   * for an involvedObject without a namespace; keep the default unless it relaxes that.
+   */
   clusterScopedNamespace?: string;
   /** Repeats older than this create a new Event. Default 10 min (client-go's aggregation window). */
   aggregationWindowMs?: number;

@@ -36,7 +36,7 @@ export interface ManagerOptions {
   onLostLeadership?: () => void;
   /** Event source component. Default `agent-identity-operator`. */
   component?: string;
-  /** Namespace for Events about cluster-scoped objects. */
+  /** Namespace for Events about cluster-scoped objects (default `default`, the only one the API server accepts). */
   eventNamespace?: string;
 }
 

@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from './clock.ts';
-import type { AnyController, WatchSpec } from './controller.ts';
+import type { AnyController, Controller, WatchSpec } from './controller.ts';
 import type { InformerFactory } from './informers.ts';
 import { describeError } from './informer/informer.ts';
 import { objectKey } from './kube/keys.ts';
@@ -41,11 +41,12 @@ export class ControllerRunner {
       onError: (key, error, retryInMs) =>
         this.#log.warn({ key, err: describeError(error), retryInMs }, 'reconcile failed; retrying with backoff'),
     });
-    this.#watch({
-      source: controller.primary,
+    const primary = controller.primary as Controller<KubeObject>['primary'];
+    this.#watch<KubeObject>({
+      source: primary,
       map: (obj) => [objectKey(obj)],
-      ...(controller.primary.predicate ? { predicate: controller.primary.predicate } : {}),
-      ...(controller.primary.priority ? { priority: controller.primary.priority } : {}),
+      ...(primary.predicate ? { predicate: (a: KubeObject, b: KubeObject) => primary.predicate?.(a, b) ?? true } : {}),
+      ...(primary.priority ? { priority: (obj: KubeObject) => primary.priority?.(obj) ?? false } : {}),
     });
     for (const spec of controller.watches ?? []) this.#watch(spec);
     for (const source of controller.sources ?? []) {

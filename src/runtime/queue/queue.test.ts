@@ -5,7 +5,7 @@ import type { Lane, RunResult } from './queue.ts';
 
 /** A handler whose runs stay open until the test releases them. */
 function gate() {
-  const running = new Map<string, { resolve: (r?: RunResult) => void; reject: (e: unknown) => void }>();
+  const running = new Map<string, { resolve: (r?: RunResult) => void; reject: (e: Error) => void }>();
   const log: { key: string; lane: Lane; failures: number }[] = [];
   let maxParallel = 0;
   const handler = (key: string, ctx: { lane: Lane; failures: number }) =>
@@ -17,7 +17,7 @@ function gate() {
           running.delete(key);
           resolve(r);
         },
-        reject: (e) => {
+        reject: (e: Error) => {
           running.delete(key);
           reject(e);
         },
@@ -35,7 +35,7 @@ function gate() {
       running.get(key)!.resolve(r);
       await flush();
     },
-    fail: async (key: string, e: unknown = new Error('boom')) => {
+    fail: async (key: string, e: Error = new Error('boom')) => {
       running.get(key)!.reject(e);
       await flush();
     },
