@@ -9,6 +9,7 @@ import { errors } from 'oidc-provider';
 import type { ClientMetadata, Configuration, JWK, KoaContextWithOIDC } from 'oidc-provider';
 import type { IndexedStore } from './store.ts';
 import type { AccountBook } from './accounts.ts';
+import { accessTokenTTL, bindToSession, refreshTokenTTL, taskRules, taskScopedProblem, taskScopesIn } from './task-scoped.ts';
 
 /** Scopes oidc-provider knows itself; everything else is a resource-server (agent API) scope. */
 export const OIDC_SCOPES = ['openid', 'offline_access', 'profile', 'email'] as const;
@@ -37,7 +38,7 @@ export function widenScopeSet(scopes: Set<string>): void {
 }
 
 /** Client metadata beyond RFC 7591 that the embedded IdP stores and returns. */
-export const EXTRA_CLIENT_METADATA = ['software_id', 'software_version', 'agent_metadata', 'token_lifetimes'];
+export const EXTRA_CLIENT_METADATA = ['software_id', 'software_version', 'agent_metadata', 'token_lifetimes', 'task_scoped'];
 
 const DEFAULT_ACCESS_TTL = 3600;
 const DEFAULT_REFRESH_TTL = 14 * 24 * 3600;
@@ -91,6 +92,7 @@ export function extraMetadataProblem(key: string, value: unknown): string | unde
     if (!isObject(value)) return 'must be an object';
     return Object.values(value).every((v) => typeof v === 'string' && v.length <= 2048) ? undefined : 'values must be strings';
   }
+  if (key === 'task_scoped') return taskScopedProblem(value);
   if (key === 'token_lifetimes') {
     if (!isObject(value)) return 'must be an object';
     for (const [k, v] of Object.entries(value)) {
@@ -121,7 +123,12 @@ export function embeddedConfiguration(options: EmbeddedConfigOptions): Configura
     clientAuthMethods: ['private_key_jwt', 'client_secret_basic', 'none'],
     enabledJWA: { clientAuthSigningAlgValues: ['ES256', 'RS256', 'EdDSA', 'Ed25519'] },
     pkce: { required: () => true },
+    // Every refresh token is single use (rotated; a reused one revokes its grant), which also
+    // satisfies task_scoped.single_use_refresh whatever it says (see task-scoped.ts).
     rotateRefreshToken: true,
+    // Task-scoped refresh tokens die with the user's session when the policy binds them to it.
+    expiresWithSession: (ctx, code) =>
+      bindToSession(code.scopes, taskRules(metadataOf(ctx.oidc.client)), !code.scopes.has('offline_access')),
     issueRefreshToken: (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     // A new browser session must still see the user's earlier grant, so consent is a delta.
     loadExistingGrant: async (ctx: KoaContextWithOIDC) => {
@@ -141,10 +148,21 @@ export function embeddedConfiguration(options: EmbeddedConfigOptions): Configura
     },
     ttl: {
       AccessToken: (_ctx, token, client) =>
-        clientLifetime(metadataOf(client), 'access_token') ?? token.resourceServer?.accessTokenTTL ?? DEFAULT_ACCESS_TTL,
+        accessTokenTTL(
+          clientLifetime(metadataOf(client), 'access_token') ?? token.resourceServer?.accessTokenTTL ?? DEFAULT_ACCESS_TTL,
+          token.scope,
+          taskRules(metadataOf(client)),
+        ),
       ClientCredentials: (_ctx, token, client) =>
         clientLifetime(metadataOf(client), 'access_token') ?? token.resourceServer?.accessTokenTTL ?? DEFAULT_ACCESS_TTL,
-      RefreshToken: (_ctx, _token, client) => clientLifetime(metadataOf(client), 'refresh_token') ?? DEFAULT_REFRESH_TTL,
+      // A task chain ends its TTL after it began: a rotated token inherits what remains.
+      RefreshToken: (ctx, token, client) =>
+        refreshTokenTTL(
+          clientLifetime(metadataOf(client), 'refresh_token') ?? DEFAULT_REFRESH_TTL,
+          token.scope,
+          taskRules(metadataOf(client)),
+          ctx?.oidc.entities.RotatedRefreshToken?.remainingTTL,
+        ),
       // A grant outlives its longest refresh token, else the refresh token dies with it early.
       // Grants are also saved outside a request (consent page), so the client comes from the store.
       Grant: (_ctx, grant) =>
@@ -182,9 +200,17 @@ export function embeddedConfiguration(options: EmbeddedConfigOptions): Configura
           if (beyond.length > 0) {
             throw new errors.InvalidScope('requested scope is not allowed', beyond.join(' '));
           }
+          // Task-scoped scopes serve user-present actions: never to a client acting alone.
+          const rules = taskRules(metadataOf(client));
+          const machine = ctx.oidc.params?.['grant_type'] === 'client_credentials';
+          const task = machine ? taskScopesIn(ctx.oidc.params?.['scope'] as string | undefined, rules) : [];
+          if (task.length > 0) {
+            throw new errors.InvalidScope('task-scoped scopes need a user-present authorization', task.join(' '));
+          }
+          const ceiling = resourceCeiling(clientScope).filter((s) => !machine || taskScopesIn(s, rules).length === 0);
           const ttl = clientLifetime(metadataOf(client), 'access_token');
           return {
-            scope: resourceCeiling(clientScope).join(' '),
+            scope: ceiling.join(' '),
             audience: resource,
             accessTokenFormat: 'opaque',
             ...(ttl === undefined ? {} : { accessTokenTTL: ttl }),

@@ -142,6 +142,8 @@ export interface AuthorizeOptions {
   agent?: FormUserAgent;
   /** What the user does on the consent page. */
   decision?: 'allow' | 'deny';
+  /** OpenID Connect `prompt`; `consent` is what makes oidc-provider grant offline_access (OIDC Core 11). */
+  prompt?: string;
 }
 
 export interface AuthorizeResult {
@@ -168,6 +170,7 @@ export async function authorizeWithConsent(options: AuthorizeOptions): Promise<A
     code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
     code_challenge_method: 'S256',
     state,
+    ...(options.prompt ? { prompt: options.prompt } : {}),
   });
   const agent = options.agent ?? new FormUserAgent();
   let step = await agent.follow(await agent.get(url.href), url.href, options.redirectUri);
