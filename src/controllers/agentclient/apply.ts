@@ -251,8 +251,8 @@ const handlers: Handlers = {
     const body = renderAgentSecret(agent, credentials, actual);
     if (!body) return;
     const written = actual
-      ? await state.deps.client.replace<SecretObject>(Secrets, body as SecretObject)
-      : await state.deps.client.create<SecretObject>(Secrets, body as SecretObject);
+      ? await state.deps.client.replace<SecretObject>(Secrets, body)
+      : await state.deps.client.create<SecretObject>(Secrets, body);
     state.secret = written;
     await state.refreshSecret();
     if (!actual) state.event('Normal', 'SecretCreated', `wrote credentials Secret ${name}`);

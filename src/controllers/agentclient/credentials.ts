@@ -50,7 +50,7 @@ export async function privateKeyPem(key: SigningKey): Promise<string> {
 export function registeredJwks(current: SigningKey, previous?: JWK): { keys: Record<string, unknown>[] } {
   const keys: JWK[] = [registrable(current.privateJwk)];
   if (previous && previous.kid !== current.kid) keys.push(registrable(previous));
-  return { keys: keys as Record<string, unknown>[] };
+  return { keys: keys };
 }
 
 /**

@@ -137,16 +137,18 @@ function canonicalRecord(record: unknown): string {
   return JSON.stringify(entries);
 }
 
+const text = (value: unknown): string => (typeof value === 'string' ? value : value === undefined || value === null ? '' : JSON.stringify(value));
+
 const COMPARATORS: Record<string, (value: unknown) => string> = {
-  client_name: (v) => String(v ?? ''),
+  client_name: text,
   grant_types: sortedSet,
   redirect_uris: sortedSet,
   response_types: sortedSet,
   scope: scopeSet,
-  token_endpoint_auth_method: (v) => String(v ?? ''),
+  token_endpoint_auth_method: text,
   jwks: canonicalJwks,
-  software_id: (v) => String(v ?? ''),
-  software_version: (v) => String(v ?? ''),
+  software_id: text,
+  software_version: text,
   agent_metadata: canonicalRecord,
 };
 

@@ -147,7 +147,7 @@ export class SyncState {
   }
 
   event(type: EventType, reason: string, message: string): void {
-    this.#pending.push(this.deps.recorder.event(this.obs.agent as never, type, reason, message));
+    this.#pending.push(this.deps.recorder.event(this.obs.agent, type, reason, message));
   }
 
   /** One audit line per IdP action: which agent, which client, what was done. */

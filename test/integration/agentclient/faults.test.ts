@@ -75,4 +75,17 @@ describe('AgentClient under IdP faults', () => {
     await env.patchAgent('f-invalid', { spec: { clientName: 'Fixed agent' } });
     await waitReady(env, 'f-invalid');
   });
+
+  it('deletion while the IdP is down: blocked with a clear condition; the escape hatch annotation lets it go', async () => {
+    await env.createAgent('f-delete');
+    const agent = await waitReady(env, 'f-delete');
+    env.proxy.set({ fault: { kind: 'drop' }, match: (r) => r.method === 'DELETE' });
+    await env.client.delete({ group: 'agentidentity.dev', version: 'v1alpha1', plural: 'agentclients', kind: 'AgentClient', namespaced: true }, 'f-delete', env.namespace);
+    await reasonOf('f-delete', 'Ready', 'DeletionBlocked');
+    expect(condition(await env.getAgent('f-delete'), 'Ready')?.message).toMatch(/skip-idp-cleanup/);
+    await env.patchAgent('f-delete', { metadata: { annotations: { 'agentidentity.dev/skip-idp-cleanup': 'true' } } });
+    await eventually(async () => (await env.getAgent('f-delete')) === null, 20_000, 'AgentClient gone');
+    // The registration was left at the IdP, as the annotation asked.
+    expect(env.idpClientsOf(agent.metadata.uid)).toHaveLength(1);
+  });
 });

@@ -72,7 +72,7 @@ export async function eventually<T>(check: () => Promise<T | undefined | null | 
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -164,7 +164,7 @@ export async function createEnv(prefix: string): Promise<Env> {
           agentMetadata: { owner: 'team-a@example.test', agentType: 'assistant', capabilityVersion: '1.0.0' },
           ...spec,
         },
-      } as AgentClient);
+      });
     },
     getAgent: (name) => client.get<AgentClient>(AgentClients, name, namespace),
     async patchAgent(name, patch) {
@@ -172,7 +172,7 @@ export async function createEnv(prefix: string): Promise<Env> {
     },
     secret: (name) => client.get<SecretObject>(Secrets, name, namespace),
     kubectl: (args) => runKubectl(assets.kubectl, kubeconfigPath, args, { allowFailure: true }),
-    idpClientsOf: (uid) => idp.store.clients().filter((c) => typeof c['software_id'] === 'string' && (c['software_id'] as string).endsWith(`/${uid}`)),
+    idpClientsOf: (uid) => idp.store.clients().filter((c) => typeof c['software_id'] === 'string' && (c['software_id']).endsWith(`/${uid}`)),
     async teardown() {
       await env.stopOperator().catch(() => undefined);
       // Let nothing block the namespaces' deletion: drop our finalizers first.
