@@ -20,6 +20,12 @@ vitest_report = $(if $(VITEST_REPORT_DIR),--reporter=default --reporter=json --o
 # kube-apiserver/etcd/kubectl folder: KUBEBUILDER_ASSETS when set, else built once into a cache.
 ASSETS = $${KUBEBUILDER_ASSETS:-$$(bash hack/envtest/provision.sh)}
 DEV := node src/dev/cli.ts
+# helm: $HELM when set, else built once from the Go module proxy into a cache (hack/tools/helm.sh).
+HELM_BIN = $$(bash hack/tools/helm.sh)
+CHART := charts/agent-identity-operator
+# Image for docker-build; CONTAINER_TOOL=podman works too.
+IMG ?= agent-identity-operator:$(shell node -p 'require("./package.json").version')
+CONTAINER_TOOL ?= docker
 
 ##@ General
 .PHONY: help
@@ -59,17 +65,35 @@ lint: deps ## Lint with eslint (type-aware rules)
 build: deps ## Compile src/ to dist/
 	$(BIN)/tsc -p tsconfig.build.json
 
+.PHONY: helm-lint
+helm-lint: ## Lint the Helm chart (strict), with default values and with 2 replicas + ServiceMonitor
+	@helm="$(HELM_BIN)"; \
+	"$$helm" lint --strict $(CHART); \
+	"$$helm" lint --strict $(CHART) --set replicaCount=2 --set metrics.serviceMonitor.enabled=true
+
+.PHONY: chart-verify
+chart-verify: helm-lint ## Render the chart and config/default (the integration tests dry-run them on a real API server)
+	@helm="$(HELM_BIN)"; \
+	"$$helm" template aio $(CHART) --namespace agent-identity-system --include-crds >/dev/null; \
+	"$$helm" template aio $(CHART) --namespace agent-identity-system --set replicaCount=2 >/dev/null; \
+	kubectl="$(ASSETS)/kubectl"; "$$kubectl" kustomize config/default >/dev/null; \
+	echo "chart-verify: chart and config/default render"
+
+.PHONY: docker-build
+docker-build: ## Build the operator image IMG (default agent-identity-operator:<version>) with CONTAINER_TOOL
+	$(CONTAINER_TOOL) build -t $(IMG) .
+
 ##@ Tests
 .PHONY: test-unit
 test-unit: deps ## Unit tests (src/**/*.test.ts)
 	$(BIN)/vitest run --project unit --passWithNoTests $(call vitest_report,unit) $(VITEST_ARGS)
 
 .PHONY: test-integration
-test-integration: deps ## Integration tests against a real kube-apiserver + etcd and a real IdP
-	KUBEBUILDER_ASSETS="$(ASSETS)" $(BIN)/vitest run --project integration $(call vitest_report,integration) $(VITEST_ARGS)
+test-integration: deps ## Integration tests against a real kube-apiserver + etcd, a real IdP and a real browser
+	KUBEBUILDER_ASSETS="$(ASSETS)" HELM="$(HELM_BIN)" $(BIN)/vitest run --project integration $(call vitest_report,integration) $(VITEST_ARGS)
 
 .PHONY: test
-test: verify-generated typecheck lint test-unit test-integration ## Everything CI runs: generated files, types, lint, unit and integration tests
+test: verify-generated typecheck lint chart-verify test-unit test-integration ## Everything CI runs: generated files, types, lint, chart, unit and integration tests
 
 # Options for make bench, e.g. BENCH_ARGS='--agents 200 --scale 0' (node test/bench/bench.ts --help).
 BENCH_ARGS ?=
