@@ -10,7 +10,19 @@ import type { ProviderLookup } from './sync.ts';
 /** The AgentClient controller's name in the manager (its priority lane is used for rotations). */
 const AGENT_CLIENT_CONTROLLER = 'agentclient';
 
-export const grantRevocationController: ControllerFactory = (deps: ControllerDeps) => {
+export interface FactoryOptions {
+  /** Watch one namespace only (tests sharing an API server); all namespaces when absent. */
+  namespace?: string;
+}
+
+/** A factory with options; {@link grantRevocationController} is the default one. */
+export function grantRevocationControllerFactory(options: FactoryOptions = {}): ControllerFactory {
+  return (deps) => build(deps, options);
+}
+
+export const grantRevocationController: ControllerFactory = grantRevocationControllerFactory();
+
+function build(deps: ControllerDeps, options: FactoryOptions) {
   const store = new RegistrationStore(deps.client, deps.settings.operatorNamespace);
   const providers: ProviderLookup = (name) => {
     const state = deps.providers.get(name);
@@ -38,5 +50,6 @@ export const grantRevocationController: ControllerFactory = (deps: ControllerDep
         // The operator runs without the AgentClient controller (some tests): nobody to wake.
       }
     },
+    ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
   });
-};
+}

@@ -163,7 +163,9 @@ async function applySteps(deps: SyncDeps, writer: StatusWriter, steps: Step[], s
   const queue = [...byTarget.values()];
   const worker = async (): Promise<void> => {
     for (let next = queue.shift(); next; next = queue.shift()) {
-      const outcome = await applyTarget(deps, writer, next, signal);
+      // With one target, its last result goes out with the final status write (one write fewer on
+      // the path to Completed); otherwise each result is written as soon as it is known.
+      const outcome = await applyTarget(deps, writer, next, signal, byTarget.size > 1);
       if (outcome && (!waiting || (waiting.error === undefined && outcome.error !== undefined))) waiting = outcome;
     }
   };
@@ -172,8 +174,8 @@ async function applySteps(deps: SyncDeps, writer: StatusWriter, steps: Step[], s
   return waiting;
 }
 
-async function applyTarget(deps: SyncDeps, writer: StatusWriter, steps: Step[], signal: AbortSignal): Promise<WaitingOutcome | undefined> {
-  for (const step of steps) {
+async function applyTarget(deps: SyncDeps, writer: StatusWriter, steps: Step[], signal: AbortSignal, flushLast: boolean): Promise<WaitingOutcome | undefined> {
+  for (const [index, step] of steps.entries()) {
     const grev = writer.grev;
     const agentClient = step.agentClient;
     const idpName = agentClient.spec.identityProviderRef.name;
@@ -206,7 +208,7 @@ async function applyTarget(deps: SyncDeps, writer: StatusWriter, steps: Step[], 
     void deps.recorder.event(asKube(grev), type, reason, text);
     void deps.recorder.event(agentClient as unknown as KubeObject, type, reason, `GrantRevocation ${writer.key} (${grev.spec.reason}): ${result.message ?? result.outcome}`);
     writer.update((s) => recordResult(s, agentClient.metadata.name, step.clientId, result));
-    await writer.flush();
+    if (flushLast || index < steps.length - 1) await writer.flush();
   }
   return undefined;
 }
