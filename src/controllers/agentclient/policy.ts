@@ -1,0 +1,143 @@
+/**
+ * ConsentPolicy in the AgentClient sync: the glue between the pure evaluation (`ceiling.ts`), the
+ * shared caches, the registration metadata and the status. Kept out of sync/apply/report so those
+ * carry only a few marked calls.
+ *
+ * Order of a ceiling change (DESIGN.md "Blast radius"):
+ * 1. the registration at the IdP is updated to the new ceiling (RFC 7592 PUT, planned like any
+ *    drift);
+ * 2. then the GrantRevocation is created (narrowing: grants holding the removed scopes; full
+ *    re-consent: every grant). PUT first, because once the IdP holds the narrower ceiling no new
+ *    grant or token beyond it can be issued, so the revocation that follows sweeps everything;
+ *    revoking first would leave a window in which a user could consent, or an agent refresh, to
+ *    the old ceiling again;
+ * 3. then status records the decision (grantedScopes, ceilingHistory). Until status is written,
+ *    every retry sees the same (previous, registered) pair and creates the same GrantRevocation
+ *    name, which then already exists: a crash anywhere repeats nothing twice.
+ */
+import type { ClientMetadata, IdpCapabilities } from '../../idp/adapter.ts';
+import { normalizeScopes } from '../../policy/index.ts';
+import type { Condition } from '../../runtime/kube/types.ts';
+import type { KubeClient } from '../../runtime/kube/client.ts';
+import type { PolicyCaches } from '../consentpolicy/caches.ts';
+import { ensureRevocation, needsRevocation, planCeilingRevocation } from '../consentpolicy/narrowing.ts';
+import { agentView, evaluateCeiling, LIFETIMES_CONDITION, registeredCeilingChange } from './ceiling.ts';
+import type { CeilingEvaluation, RegisteredChange } from './ceiling.ts';
+import type { AgentClient, AgentClientStatus } from './types.ts';
+
+/** What the AgentClient controller needs for ConsentPolicy evaluation. */
+export interface PolicyDeps {
+  caches: PolicyCaches;
+  /** Operator flag `--allow-no-policy`. */
+  allowNoPolicy: boolean;
+  /** The operator's Kubernetes user name for GrantRevocations it creates (memoized lookup). */
+  requester(): Promise<string | undefined>;
+}
+
+/** Evaluates the ceiling of an AgentClient from the caches and the IdP's capabilities. */
+export function evaluateAgent(deps: PolicyDeps, agent: AgentClient, capabilities: IdpCapabilities | undefined): CeilingEvaluation {
+  return evaluateCeiling({
+    agent: agentView(agent),
+    namespaceLabels: deps.caches.namespaceLabels(agent.metadata.namespace),
+    policies: deps.caches.policies(),
+    allowNoPolicy: deps.allowNoPolicy,
+    tokenLifetimes: capabilities?.tokenLifetimes,
+  });
+}
+
+/**
+ * Registration metadata the policy decides: the ceiling, and where the IdP can hold them
+ * (`tokenLifetimes`), the standing lifetimes and the task-scoped rules. Where it cannot, both
+ * are left out (the TokenLifetimesProjected condition says so; task-scoped scopes are then not
+ * in the ceiling at all).
+ */
+export function policyMetadata(evaluation: CeilingEvaluation, capabilities: IdpCapabilities | undefined): Pick<ClientMetadata, 'token_lifetimes'> & { ceiling: string[]; task_scoped?: unknown } {
+  const out: Pick<ClientMetadata, 'token_lifetimes'> & { ceiling: string[]; task_scoped?: unknown } = { ceiling: evaluation.granted };
+  if (capabilities?.tokenLifetimes) {
+    out.token_lifetimes = evaluation.projection.token_lifetimes;
+    if (evaluation.projection.task_scoped) out.task_scoped = evaluation.projection.task_scoped;
+  }
+  return out;
+}
+
+/** Whether the registration's scope differs from the evaluated ceiling (a policy change to push). */
+export function ceilingStale(evaluation: CeilingEvaluation, registeredScope: string | undefined): boolean {
+  return registeredScope !== undefined && normalizeScopes(registeredScope.split(' ').filter(Boolean)).join(' ') !== evaluation.granted.join(' ');
+}
+
+/** A decided change and whether its GrantRevocation exists. */
+export interface AppliedChange {
+  decided: RegisteredChange;
+  registered: string[];
+}
+
+/**
+ * Step 2 above: decides what the registered ceiling means relative to the status and creates
+ * the GrantRevocation it needs (create-if-absent). Throws (for backoff) when it cannot be
+ * created, before status is written, so the decision is retried rather than lost.
+ */
+export async function applyCeilingChange(
+  client: KubeClient,
+  deps: PolicyDeps,
+  agent: AgentClient,
+  evaluation: CeilingEvaluation,
+  registered: readonly string[],
+  now: Date,
+): Promise<AppliedChange> {
+  const view = agentView(agent);
+  const time = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const decided = registeredCeilingChange({ agent: view, registered, evaluation, time });
+  if (needsRevocation(decided)) {
+    const owner = decided.policy !== undefined ? deps.caches.policy(decided.policy) : undefined;
+    const live = owner?.metadata?.uid && !owner.metadata.deletionTimestamp ? { name: decided.policy ?? '', uid: owner.metadata.uid } : undefined;
+    const requester = await deps.requester();
+    const grev = planCeilingRevocation({
+      agent: view,
+      decided,
+      previous: agent.status?.grantedScopes,
+      registered,
+      lastHistoryTime: agent.status?.ceilingHistory?.at(-1)?.time,
+      ...(live ? { policy: live } : {}),
+      ...(requester ? { requester } : {}),
+    });
+    if (grev) await ensureRevocation(client, grev);
+  }
+  return { decided, registered: normalizeScopes(registered) };
+}
+
+/**
+ * Step 3: the status fields of the ceiling. grantedScopes is what the IdP holds; deniedScopes and
+ * policies follow the evaluation once the IdP holds its ceiling (so the three always describe
+ * one decision); the history gets the decided entry.
+ */
+export function ceilingStatus(agent: AgentClient, evaluation: CeilingEvaluation, applied: AppliedChange | undefined): Partial<AgentClientStatus> {
+  const evaluated = {
+    deniedScopes: evaluation.denied.length > 0 ? evaluation.denied : undefined,
+    policies: evaluation.policies.length > 0 ? evaluation.policies : undefined,
+  };
+  if (!applied) return evaluation.held ? {} : evaluated;
+  const inForce = applied.registered.join(' ') === evaluation.granted.join(' ');
+  const out: Partial<AgentClientStatus> = {
+    grantedScopes: applied.registered,
+    ceilingHistory: applied.decided.history.length > 0 ? applied.decided.history : undefined,
+  };
+  if (inForce && !evaluation.held) {
+    Object.assign(out, evaluated);
+  } else {
+    out.deniedScopes = agent.status?.deniedScopes;
+    out.policies = agent.status?.policies;
+  }
+  return out;
+}
+
+/** The PolicyCompliant and TokenLifetimesProjected conditions. */
+export function policyConditions(evaluation: CeilingEvaluation, applied: AppliedChange | undefined): { type: string; status: Condition['status']; reason: string; message: string }[] {
+  const pending = applied !== undefined && applied.registered.join(' ') !== evaluation.granted.join(' ') && !evaluation.held;
+  const compliant = pending
+    ? { status: 'Unknown' as const, reason: 'CeilingPending', message: `the IdP still holds ${applied.registered.join(' ') || '(none)'}; registering ${evaluation.granted.join(' ') || '(none)'}` }
+    : evaluation.policyCompliant;
+  return [
+    { type: 'PolicyCompliant', ...compliant },
+    { type: LIFETIMES_CONDITION, ...evaluation.lifetimesProjected },
+  ];
+}
