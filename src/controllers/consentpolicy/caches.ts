@@ -60,11 +60,15 @@ function isDeleting(obj: KubeObject): boolean {
   return obj.metadata?.deletionTimestamp !== undefined && obj.metadata.deletionTimestamp !== null;
 }
 
-/** Registers (once) the informers and the index, and returns views over them. */
-export function policyCaches(informers: InformerFactory): PolicyCaches {
+/**
+ * Registers (once) the informers and the index, and returns views over them. `agents` is the
+ * AgentClient informer to use (the AgentClient controller passes its own primary spec, which may
+ * carry a label selector).
+ */
+export function policyCaches(informers: InformerFactory, agents: InformerSpec<AgentClient> = agentSpec): PolicyCaches {
   const policyInformer = informers.get(policySpec);
   const namespaces = informers.get(namespaceSpec);
-  const agentInformer = informers.get(agentSpec);
+  const agentInformer = informers.get(agents);
   agentInformer.addIndexer(BY_POLICY, (obj) => (obj).status?.policies ?? []);
   return {
     policyInformer,
