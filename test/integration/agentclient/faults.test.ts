@@ -49,9 +49,12 @@ describe('AgentClient under IdP faults', () => {
     expect(condition(agent, 'Ready')).toMatchObject({ status: 'False', reason });
     expect(condition(agent, 'Reconciling')?.status).toBe('True');
     expect(condition(agent, 'Registered')?.message).toMatch(/registering the client/);
-    await new Promise((resolve) => setTimeout(resolve, 4000));
-    // Exponential backoff: a handful of attempts in seconds, not hundreds.
-    expect(registerCalls()).toBeLessThanOrEqual(12);
+    // Exponential backoff: a handful of attempts in seconds, not hundreds, and ever sparser.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect(registerCalls()).toBeLessThanOrEqual(15);
+    env.proxy.resetCount();
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(registerCalls()).toBeLessThanOrEqual(3);
     env.proxy.reset();
     await waitReady(env, name, 60_000);
     expect(env.idpClientsOf(created.metadata.uid)).toHaveLength(1);
