@@ -41,13 +41,19 @@ function commit(): string {
   }
 }
 
+/** 1-minute load average per phase (start, end): the machine is shared, so figures move with it. */
+const phaseLoad: Record<string, number[]> = {};
+const load1 = (): number => Math.round((os.loadavg()[0] ?? 0) * 100) / 100;
+
 /** Runs one phase; a failure becomes `notMeasured` with its message, and the run goes on. */
 async function phase<T>(name: string, run: () => Promise<T>): Promise<T | NotMeasured> {
-  say(`${name}: start`);
+  say(`${name}: start (load ${load1()})`);
   const start = performance.now();
+  phaseLoad[name] = [load1()];
   try {
     const result = await run();
-    say(`${name}: done in ${((performance.now() - start) / 1000).toFixed(1)} s`);
+    phaseLoad[name]?.push(load1());
+    say(`${name}: done in ${((performance.now() - start) / 1000).toFixed(1)} s (load ${load1()})`);
     return result;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
@@ -97,14 +103,15 @@ try {
   ctx.rss?.stop();
   await stack.stop();
 }
+results.environment['loadAverage1mPerPhase'] = phaseLoad;
 results.environment['wallSeconds'] = Math.round((performance.now() - wallStart) / 1000);
 results.environment['operatorLog'] = options.keep ? path.join(dir, 'operator.log') : 'removed (use --keep)';
 
 const rows = targets(results, options.agents, options.scale, options.idleSeconds);
 const explain: string[] = [];
-if (ok(results.floor)) explain.push(`floor, per agent: API writes ${JSON.stringify(perAgent(results.floor.apiWrites.byResource, results.floor.agents))}; IdP ${JSON.stringify(perAgent(results.floor.idpCalls.byOperation, results.floor.agents))}`);
-if (ok(results.backlog)) explain.push(`operator, per agent: API writes ${JSON.stringify(perAgent(results.backlog.apiWrites.byResource, results.backlog.agents))}; IdP ${JSON.stringify(perAgent(results.backlog.idpCalls.byOperation, results.backlog.agents))}`);
-if (ok(results.restart)) explain.push(`restart: IdP calls ${JSON.stringify(results.restart.idpCalls.byOperation)}; API writes ${JSON.stringify(results.restart.apiWrites.byResource)}; not Ready after: ${results.restart.notReadyAfter}`);
+if (ok(results.floor)) explain.push(`floor, per agent: API writes ${JSON.stringify(perAgent(results.floor.apiWrites.byResource, results.floor.agents))}; API reads ${JSON.stringify(perAgent(results.floor.apiReads.byResource, results.floor.agents))}; bench process CPU ${results.floor.benchCpuSeconds} s; IdP ${JSON.stringify(perAgent(results.floor.idpCalls.byOperation, results.floor.agents))}`);
+if (ok(results.backlog)) explain.push(`operator, per agent: API writes ${JSON.stringify(perAgent(results.backlog.apiWrites.byResource, results.backlog.agents))}; API reads ${JSON.stringify(perAgent(results.backlog.apiReads.byResource, results.backlog.agents))}; operator CPU ${results.backlog.operatorCpuSeconds} s, bench process CPU ${results.backlog.benchCpuSeconds} s; IdP ${JSON.stringify(perAgent(results.backlog.idpCalls.byOperation, results.backlog.agents))}`);
+if (ok(results.restart)) explain.push(`restart: IdP calls ${JSON.stringify(results.restart.idpCalls.byOperation)}; API writes ${JSON.stringify(results.restart.apiWrites.byResource)}; not Ready after: ${results.restart.notReadyAfter}; status changed on ${results.restart.statusChanged}: ${JSON.stringify(results.restart.changedStatusFields)}`);
 if (ok(results.idle) && results.idle.apiWrites.total + results.idle.idpCalls.total > 0) explain.push(`idle: API writes ${JSON.stringify(results.idle.apiWrites.byResource)}; IdP ${JSON.stringify(results.idle.idpCalls.byOperation)}`);
 if (ok(results.scale)) explain.push(`scale: ${results.scale.measured}`);
 const table = `${renderTable(rows)}\n${explain.map((e) => `  ${e}`).join('\n')}\n`;

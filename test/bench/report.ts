@@ -52,7 +52,7 @@ export function targets(results: BenchResults, agents: number, scale: number, id
     rows.push({
       target: 'GrantRevocation during backlog: created -> Completed, p99',
       goal: '<= 2 s',
-      measured: `${Number.isFinite(p99) ? p99.toFixed(3) : 'never'} s (p50 ${revocation.completedP50Seconds?.toFixed(3) ?? '-'} s; ${revocation.runs.length} runs, ${revocation.runsDuringBacklog} during backlog)`,
+      measured: `${Number.isFinite(p99) ? p99.toFixed(3) : 'never'} s (p50 ${revocation.completedP50Seconds?.toFixed(3) ?? '-'} s; to the IdP call p99 ${revocation.idpCallP99Seconds?.toFixed(3) ?? '-'} s; ${revocation.runs.length} runs, ${revocation.runsDuringBacklog} during backlog)`,
       pass: p99 <= 2,
     });
   } else {

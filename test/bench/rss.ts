@@ -58,3 +58,16 @@ export class RssSampler {
     clearInterval(this.#timer);
   }
 }
+
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat; undefined when gone. */
+export function readCpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of the whole line: 11 and 12 here; in clock ticks (100/s on Linux).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}

@@ -7,8 +7,8 @@
 import { applyAgents, agentName, ReadyTracker } from '../agents.ts';
 import { seconds, startOperatorProcess } from '../context.ts';
 import type { BenchContext } from '../context.ts';
-import { countApiWrites, countIdpCalls } from '../proxy.ts';
-import { toMiB } from '../rss.ts';
+import { countApiReads, countApiWrites, countIdpCalls } from '../proxy.ts';
+import { readCpuSeconds, toMiB } from '../rss.ts';
 import { BENCH_LABEL, IDP_NAME } from '../stack.ts';
 import { runRevocations } from './revocation.ts';
 import type { RevocationResult } from './revocation.ts';
@@ -22,6 +22,11 @@ export interface BacklogResult {
   applySeconds: number;
   agents: number;
   apiWrites: ReturnType<typeof countApiWrites>;
+  apiReads: ReturnType<typeof countApiReads>;
+  /** CPU seconds the operator process used during the burst (user + system). */
+  operatorCpuSeconds: number;
+  /** CPU seconds of the benchmark process (embedded IdP, proxies, watches) during the burst. */
+  benchCpuSeconds: number;
   idpCalls: ReturnType<typeof countIdpCalls>;
   rssPeakMiB: number;
   revocation: RevocationResult | { notMeasured: string };
@@ -62,6 +67,9 @@ async function burst(ctx: BenchContext, tracker: ReadyTracker, names: string[], 
   stack.apiProxy.reset();
   stack.idpProxy.reset();
   ctx.rss?.mark();
+  const pid = ctx.operator?.pid ?? 0;
+  const cpuBefore = readCpuSeconds(pid) ?? 0;
+  const benchCpuBefore = process.cpuUsage();
 
   const start = performance.now();
   let created = 0;
@@ -80,6 +88,10 @@ async function burst(ctx: BenchContext, tracker: ReadyTracker, names: string[], 
   const end = tracker.completedAt() ?? performance.now();
   // Writes and calls of the burst alone (the revocations' own are in there too; they are few).
   const apiWrites = countApiWrites(stack.apiProxy.requests());
+  const apiReads = countApiReads(stack.apiProxy.requests());
+  const operatorCpuSeconds = Math.round(((readCpuSeconds(pid) ?? 0) - cpuBefore) * 100) / 100;
+  const benchCpu = process.cpuUsage(benchCpuBefore);
+  const benchCpuSeconds = Math.round((benchCpu.user + benchCpu.system) / 1e4) / 100;
   const idpCalls = countIdpCalls(stack.idpProxy.requests());
   const revocationResult = await revocation;
   if (!done) throw new Error(`operator: not all ${names.length} AgentClients Ready within ${options.timeoutSeconds}s (${tracker.pending()} pending): ${tracker.stuck().join('; ')}`);
@@ -89,6 +101,9 @@ async function burst(ctx: BenchContext, tracker: ReadyTracker, names: string[], 
     applySeconds: seconds(applyMs),
     agents: names.length,
     apiWrites,
+    apiReads,
+    operatorCpuSeconds,
+    benchCpuSeconds,
     idpCalls,
     rssPeakMiB: toMiB(ctx.rss?.window().peakBytes ?? 0),
     revocation: revocationResult,

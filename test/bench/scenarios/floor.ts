@@ -13,7 +13,7 @@ import { seconds } from '../context.ts';
 import type { BenchContext } from '../context.ts';
 import { FloorRunner } from '../floor.ts';
 import { deleteCollection } from '../kubeops.ts';
-import { countApiWrites, countIdpCalls } from '../proxy.ts';
+import { countApiReads, countApiWrites, countIdpCalls } from '../proxy.ts';
 import { AgentClients, BENCH_LABEL, IDP_NAME, OPERATOR_NAMESPACE } from '../stack.ts';
 
 export const FLOOR_NAMESPACE = 'bench-floor';
@@ -24,6 +24,9 @@ export interface FloorResult {
   concurrency: number;
   agents: number;
   apiWrites: ReturnType<typeof countApiWrites>;
+  apiReads: ReturnType<typeof countApiReads>;
+  /** CPU seconds of the benchmark process (floor script, embedded IdP, proxies, watches). */
+  benchCpuSeconds: number;
   idpCalls: ReturnType<typeof countIdpCalls>;
   failures: string[];
 }
@@ -60,6 +63,7 @@ async function measureFloor(
   stack.apiProxy.reset();
   stack.idpProxy.reset();
 
+  const cpuBefore = process.cpuUsage();
   const start = performance.now();
   const runner = new FloorRunner({ client, adapter, issuer: discovered.issuer, tokenEndpoint: discovered.tokenEndpoint }, FLOOR_NAMESPACE, options.concurrency);
   const applyMs = await applyAgents(stack.client, FLOOR_NAMESPACE, names, IDP_NAME, options.applyConcurrency, (name) => runner.push(name));
@@ -72,6 +76,11 @@ async function measureFloor(
     concurrency: options.concurrency,
     agents: names.length,
     apiWrites: countApiWrites(stack.apiProxy.requests()),
+    apiReads: countApiReads(stack.apiProxy.requests()),
+    benchCpuSeconds: (() => {
+      const cpu = process.cpuUsage(cpuBefore);
+      return Math.round((cpu.user + cpu.system) / 1e4) / 100;
+    })(),
     idpCalls: countIdpCalls(stack.idpProxy.requests()),
     failures: runner.failures,
   };

@@ -24,6 +24,27 @@ export interface RestartResult {
   registrations: number;
   apiWrites: ReturnType<typeof countApiWrites>;
   notReadyAfter: number;
+  /** AgentClients whose status differs after the restart, and which status fields differ (count per field). */
+  statusChanged: number;
+  changedStatusFields: Record<string, number>;
+}
+
+/** Dotted paths (arrays by index, conditions by type) where two JSON values differ. */
+function diffPaths(a: unknown, b: unknown, path: string, out: Set<string>): void {
+  if (JSON.stringify(a) === JSON.stringify(b)) return;
+  if (Array.isArray(a) && Array.isArray(b) && path.endsWith('conditions')) {
+    const byType = (list: unknown[]) => new Map(list.map((c) => [(c as { type?: string }).type ?? '?', c]));
+    const [ma, mb] = [byType(a), byType(b)];
+    for (const type of new Set([...ma.keys(), ...mb.keys()])) diffPaths(ma.get(type), mb.get(type), `${path}[${type}]`, out);
+    return;
+  }
+  if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
+    const ra = a as Record<string, unknown>;
+    const rb = b as Record<string, unknown>;
+    for (const key of new Set([...Object.keys(ra), ...Object.keys(rb)])) diffPaths(ra[key], rb[key], path ? `${path}.${key}` : key, out);
+    return;
+  }
+  out.add(path);
 }
 
 export const AGENTCLIENT_CONTROLLER = 'agentclient';
@@ -61,5 +82,19 @@ export async function runRestart(ctx: BenchContext): Promise<RestartResult> {
     registrations: idpCalls.byOperation['register'] ?? 0,
     apiWrites,
     notReadyAfter: after.items.filter((a) => !isReady(a)).length,
+    ...statusChanges(all.items, after.items),
   };
+}
+
+function statusChanges(before: AgentObject[], after: AgentObject[]): { statusChanged: number; changedStatusFields: Record<string, number> } {
+  const old = new Map(before.map((a) => [a.metadata?.uid, a.status]));
+  const fields: Record<string, number> = {};
+  let changed = 0;
+  for (const agent of after) {
+    const paths = new Set<string>();
+    diffPaths(old.get(agent.metadata?.uid), agent.status, 'status', paths);
+    if (paths.size > 0) changed += 1;
+    for (const p of paths) fields[p] = (fields[p] ?? 0) + 1;
+  }
+  return { statusChanged: changed, changedStatusFields: fields };
 }
