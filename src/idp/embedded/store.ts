@@ -38,6 +38,16 @@ export interface RevokeFilter {
   scopes?: string[];
 }
 
+/**
+ * The store's content as plain JSON, for keeping an embedded IdP's registrations and grants
+ * across restarts (the dev stack keeps it in a 0600 file). It holds credentials (registration
+ * access tokens, client secrets, refresh tokens): never log it.
+ */
+export interface StoreSnapshot {
+  records: Array<{ model: string; id: string; payload: AdapterPayload; /** Epoch ms; null: never expires. */ expiresAt: number | null }>;
+  disabled: string[];
+}
+
 export interface RevokeResult {
   grantsRevoked: number;
   tokensRevoked: number;
@@ -283,5 +293,24 @@ export class IndexedStore {
 
   get size(): number {
     return this.#records.size;
+  }
+
+  /** Every live record and the disabled clients; see {@link StoreSnapshot}. */
+  snapshot(): StoreSnapshot {
+    const now = this.#now();
+    const records = [...this.#records.values()]
+      .filter((record) => record.expiresAt > now)
+      .map(({ model, id, payload, expiresAt }) => ({ model, id, payload, expiresAt: Number.isFinite(expiresAt) ? expiresAt : null }));
+    return { records, disabled: [...this.#disabled] };
+  }
+
+  /** Add a snapshot's records (indexes rebuilt, expiry times kept, expired ones skipped). */
+  restore(snapshot: StoreSnapshot): void {
+    const now = this.#now();
+    for (const { model, id, payload, expiresAt } of snapshot.records) {
+      if (expiresAt !== null && expiresAt <= now) continue;
+      this.#put(model, id, payload, expiresAt === null ? undefined : (expiresAt - now) / 1000);
+    }
+    for (const clientId of snapshot.disabled) this.#disabled.add(clientId);
   }
 }
