@@ -3,7 +3,8 @@
  *   node src/dev/cli.ts run [--tour]   foreground; Ctrl-C (or SIGTERM) stops everything
  *   node src/dev/cli.ts up             start `run` detached, return once ready
  *   node src/dev/cli.ts down           stop the detached stack (harmless when none runs)
- * State lives in `.dev/` (override with DEV_DIR); the IdP port with DEV_IDP_PORT.
+ * State lives in `.dev/` (override with DEV_DIR); the IdP port with DEV_IDP_PORT (another port than
+ * 4444 applies the sample IdentityProvider with that issuer; the file is unchanged).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, openSync, closeSync } from 'node:fs';
@@ -19,6 +20,9 @@ const devDir = path.resolve(process.env.DEV_DIR ?? path.join(repoRoot, '.dev'));
 const pidFile = path.join(devDir, 'dev.pid');
 const logFile = path.join(devDir, 'dev.log');
 const readyFile = path.join(devDir, 'ready');
+/** How the tour names the state folder: relative to where make runs (the repository root). */
+const shownDir = path.relative(process.cwd(), devDir) || '.';
+const tourFile = path.join(devDir, 'tour');
 const UP_TIMEOUT_MS = 30 * 60_000; // the first run may build kube-apiserver from source
 
 function alive(pid: number): boolean {
@@ -70,6 +74,7 @@ async function run(withTour: boolean): Promise<void> {
       dataDir: devDir,
       crdsDir: path.join(repoRoot, 'crds'),
       idpPort: Number(process.env.DEV_IDP_PORT ?? DEFAULT_IDP_PORT),
+      tour: (started) => tour(started, shownDir, 'background'),
       logger,
     });
   } catch (error) {
@@ -78,13 +83,14 @@ async function run(withTour: boolean): Promise<void> {
   }
   if (stopping) return; // a signal arrived during startup; shutdown() stops what started
   logger.info({ server: stack.controlPlane.server, issuer: stack.issuer }, 'dev: ready');
-  if (withTour) console.log(tour(stack, path.relative(process.cwd(), devDir) || '.'));
+  if (withTour) console.log(tour(stack, shownDir, 'foreground'));
 }
 
 async function up(): Promise<void> {
   const running = await runningPid();
   if (running !== undefined && existsSync(readyFile)) {
-    console.log(`dev stack already running (pid ${running}); environment in ${path.join(devDir, 'env')}`);
+    console.log(`dev stack already running (pid ${running})`);
+    if (existsSync(tourFile)) console.log(await readFile(tourFile, 'utf8'));
     return;
   }
   if (running !== undefined) throw new Error(`a dev stack is starting or stuck (pid ${running}); try make dev-down`);
@@ -114,8 +120,7 @@ async function up(): Promise<void> {
     }
     await new Promise((resolve) => setTimeout(resolve, 300));
   }
-  console.log(`dev stack ready. Load its environment with: set -a; . ${path.relative(process.cwd(), path.join(devDir, 'env'))}; set +a`);
-  console.log(await readFile(path.join(devDir, 'env'), 'utf8'));
+  console.log(existsSync(tourFile) ? await readFile(tourFile, 'utf8') : `dev stack ready; environment: source ${shownDir}/env`);
 }
 
 async function down(): Promise<void> {

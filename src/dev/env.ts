@@ -6,20 +6,29 @@ export interface DevEnv {
   registrationEndpoint: string;
   initialAccessTokenFile: string;
   adminTokenFile: string;
+  /** Put first on PATH: kubectl, kubectl-agentid, node. */
+  binDir: string;
+  operatorMetricsUrl: string;
+  operatorHealthUrl: string;
+  operatorLogFile: string;
 }
 
 const quote = (value: string) => `'${value.replaceAll("'", `'\\''`)}'`;
 
-/** Render `.dev/env`: plain shell assignments, usable with `set -a; . .dev/env; set +a`. */
+/** Render `.dev/env`: exported shell assignments, for `source .dev/env` (bash, zsh) or `. .dev/env` (sh). */
 export function renderEnvFile(env: DevEnv): string {
   return [
-    '# agent-identity-operator dev stack. Load with: set -a; . .dev/env; set +a',
-    `KUBECONFIG=${quote(env.kubeconfigPath)}`,
-    `KUBECTL=${quote(env.kubectl)}`,
-    `IDP_ISSUER=${quote(env.issuer)}`,
-    `IDP_REGISTRATION_ENDPOINT=${quote(env.registrationEndpoint)}`,
-    `IDP_INITIAL_ACCESS_TOKEN_FILE=${quote(env.initialAccessTokenFile)}`,
-    `IDP_ADMIN_TOKEN_FILE=${quote(env.adminTokenFile)}`,
+    '# agent-identity-operator dev stack. Load with: source .dev/env',
+    `export KUBECONFIG=${quote(env.kubeconfigPath)}`,
+    `export KUBECTL=${quote(env.kubectl)}`,
+    `export PATH=${quote(env.binDir)}:"$PATH"`,
+    `export IDP_ISSUER=${quote(env.issuer)}`,
+    `export IDP_REGISTRATION_ENDPOINT=${quote(env.registrationEndpoint)}`,
+    `export IDP_INITIAL_ACCESS_TOKEN_FILE=${quote(env.initialAccessTokenFile)}`,
+    `export IDP_ADMIN_TOKEN_FILE=${quote(env.adminTokenFile)}`,
+    `export OPERATOR_METRICS_URL=${quote(env.operatorMetricsUrl)}`,
+    `export OPERATOR_HEALTH_URL=${quote(env.operatorHealthUrl)}`,
+    `export OPERATOR_LOG=${quote(env.operatorLogFile)}`,
     '# Register a client by hand (RFC 7591):',
     '# curl -s -X POST "$IDP_REGISTRATION_ENDPOINT" -H "Authorization: Bearer $(cat "$IDP_INITIAL_ACCESS_TOKEN_FILE")" \\',
     `#   -H 'Content-Type: application/json' \\`,

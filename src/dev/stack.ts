@@ -1,12 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CoreV1Api, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { parse, stringify } from 'yaml';
 import { applyCrds, isConflict, isNotFound, loadKubeConfig, startControlPlane, type ControlPlane } from '../envtest/index.ts';
 import { startEmbeddedIdp } from '../idp/embedded/server.ts';
 import { renderEnvFile } from './env.ts';
+import { persistIdpState } from './idp-state.ts';
+import { startOperatorProcess, type OperatorProcess } from './operator.ts';
+import { applySamples, type AppliedSamples } from './samples.ts';
 
 /** Namespace the operator runs in; the IdentityProvider's Secret references resolve here. */
 export const OPERATOR_NAMESPACE = 'agent-identity-system';
@@ -15,6 +20,10 @@ export const INITIAL_ACCESS_TOKEN_SECRET = 'embedded-idp-initial-access-token';
 export const ADMIN_TOKEN_SECRET = 'embedded-idp-admin-token';
 /** Fixed by default (the issuer in config/samples/identityprovider.yaml) so the issuer stays stable. */
 export const DEFAULT_IDP_PORT = 4444;
+/** The samples' tenant namespace: the default namespace of `<dataDir>/kubeconfig`, so the tour needs no -n. */
+export const SAMPLES_NAMESPACE = 'agents';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export interface DevStackOptions {
   /** State folder (`.dev` for make dev): control plane data, kubeconfig, env, token files. */
@@ -23,6 +32,12 @@ export interface DevStackOptions {
   crdsDir?: string;
   /** Embedded IdP port; 0 picks a free one (tests). Default DEFAULT_IDP_PORT. */
   idpPort?: number;
+  /** Kustomization applied once the operator runs (default config/samples); false skips it. */
+  samplesDir?: string | false;
+  /** How long the samples' IdentityProviders and AgentClients may take to become Ready (default 120 s). */
+  readyTimeoutMs?: number;
+  /** Text written to `<dataDir>/tour` just before `<dataDir>/ready`, for `make dev-up` to print. */
+  tour?: (stack: DevStack) => string;
   logger: Logger;
 }
 
@@ -38,6 +53,13 @@ export interface DevStack {
   initialAccessTokenFile: string;
   adminTokenFile: string;
   crds: string[];
+  /** The operator, a supervised child process (`node src/main.ts`); log in `operatorLogFile`. */
+  operator: OperatorProcess;
+  operatorLogFile: string;
+  /** `<dataDir>/bin`: kubectl, kubectl-agentid and node, put first on PATH by the env file. */
+  binDir: string;
+  /** What was applied from the samples (absent when skipped). */
+  samples?: AppliedSamples;
   stop(): Promise<void>;
 }
 
@@ -53,6 +75,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
   const undo: Array<() => Promise<void>> = [];
   const stop = async () => {
     await rm(path.join(dataDir, 'ready'), { force: true });
+    await rm(path.join(dataDir, 'tour'), { force: true });
     for (const step of undo.reverse()) await step();
     undo.length = 0;
   };
@@ -61,14 +84,14 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     const controlPlane = await startControlPlane({ dataDir: path.join(dataDir, 'controlplane'), logger });
     undo.push(() => controlPlane.stop());
     const kubeconfigPath = path.join(dataDir, 'kubeconfig');
-    await copyFile(controlPlane.kubeconfigPath, kubeconfigPath);
+    await writeDevKubeconfig(controlPlane.kubeconfigPath, kubeconfigPath);
     const kubeConfig = loadKubeConfig(kubeconfigPath);
 
     // Step 2: CRDs.
     const crds = await applyCrds(kubeConfig, options.crdsDir ?? 'crds');
     logger.info({ crds }, 'dev: CRDs installed');
 
-    // Step 3: embedded IdP, with tokens kept in 0600 files so they survive a restart.
+    // Step 3: embedded IdP, with tokens and state kept in 0600 files so they survive a restart.
     const initialAccessTokenFile = path.join(dataDir, 'secrets', 'initial-access-token');
     const adminTokenFile = path.join(dataDir, 'secrets', 'admin-token');
     const idp = await startEmbeddedIdp({
@@ -79,6 +102,9 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       logger: logger.child({ component: 'embedded-idp' }),
     });
     undo.push(() => idp.stop());
+    // Registrations and grants survive a restart like the control plane's data does.
+    const idpState = await persistIdpState(idp.store, path.join(dataDir, 'secrets', 'idp-state.json'), logger);
+    undo.push(() => idpState.stop());
     const registrationEndpoint = await discoverRegistrationEndpoint(idp.issuer);
     logger.info({ issuer: idp.issuer }, 'dev: embedded IdP ready');
 
@@ -87,11 +113,33 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     await upsertTokenSecret(kubeConfig, INITIAL_ACCESS_TOKEN_SECRET, idp.initialAccessToken);
     await upsertTokenSecret(kubeConfig, ADMIN_TOKEN_SECRET, idp.adminToken);
 
-    // Step 5 (to come, once src/main.ts lands): run the operator as its ServiceAccount, e.g. with
-    // controlPlane.createServiceAccountKubeConfig(OPERATOR_NAMESPACE, 'agent-identity-operator')
-    // after applying config/rbac, and push its stop onto `undo`.
-    // Step 6 (to come, once config/samples lands): `controlPlane.kubectl(['apply', '-k', 'config/samples'])`.
+    // Step 5: the operator, as its own process like a Deployment's pod (restarted when it exits).
+    const operatorLogFile = path.join(dataDir, 'operator.log');
+    const operator = await startOperatorProcess({
+      repoRoot,
+      kubeconfigPath,
+      namespace: OPERATOR_NAMESPACE,
+      logFile: operatorLogFile,
+      pidFile: path.join(dataDir, 'operator.pid'),
+      logger,
+    });
+    undo.push(() => operator.stop());
 
+    // Step 6: the samples, and wait until the IdentityProvider and the AgentClients are Ready.
+    let samples: AppliedSamples | undefined;
+    if (options.samplesDir !== false) {
+      samples = await applySamples({
+        controlPlane,
+        samplesDir: options.samplesDir ?? path.join(repoRoot, 'config', 'samples'),
+        issuer: idp.issuer,
+        operatorLogFile,
+        ...(options.readyTimeoutMs !== undefined ? { readyTimeoutMs: options.readyTimeoutMs } : {}),
+      });
+      if (samples.patchedIssuer) logger.info(samples.patchedIssuer, 'dev: applied the sample IdentityProvider with the running IdP issuer');
+      logger.info({ objects: samples.objects.length }, 'dev: samples applied and Ready');
+    }
+
+    const binDir = await linkTools(dataDir, controlPlane.assets.kubectl);
     const envPath = path.join(dataDir, 'env');
     await writeFile(
       envPath,
@@ -102,10 +150,13 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
         registrationEndpoint,
         initialAccessTokenFile,
         adminTokenFile,
+        binDir,
+        operatorMetricsUrl: operator.metricsUrl,
+        operatorHealthUrl: operator.healthUrl,
+        operatorLogFile,
       }),
     );
-    await writeFile(path.join(dataDir, 'ready'), `${process.pid}\n`);
-    return {
+    const stack: DevStack = {
       controlPlane,
       kubeConfig,
       kubeconfigPath,
@@ -115,12 +166,45 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       initialAccessTokenFile,
       adminTokenFile,
       crds,
+      operator,
+      operatorLogFile,
+      binDir,
+      ...(samples ? { samples } : {}),
       stop,
     };
+    if (options.tour) await writeFile(path.join(dataDir, 'tour'), options.tour(stack));
+    await writeFile(path.join(dataDir, 'ready'), `${process.pid}\n`);
+    return stack;
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+/** The admin kubeconfig, with the samples' namespace as the context's default namespace. */
+async function writeDevKubeconfig(from: string, to: string): Promise<void> {
+  const config = parse(await readFile(from, 'utf8')) as { contexts?: Array<{ context?: Record<string, unknown> }> };
+  for (const entry of config.contexts ?? []) if (entry.context) entry.context.namespace = SAMPLES_NAMESPACE;
+  await writeFile(to, stringify(config), { mode: 0o600 });
+}
+
+/**
+ * `<dataDir>/bin` with the tools the tour uses: the control plane's kubectl, the kubectl plugin's
+ * development wrapper (kubectl finds `kubectl-agentid` on PATH) and the pinned node.
+ */
+async function linkTools(dataDir: string, kubectl: string): Promise<string> {
+  const binDir = path.join(dataDir, 'bin');
+  await mkdir(binDir, { recursive: true });
+  const links: Record<string, string> = {
+    kubectl,
+    'kubectl-agentid': path.join(repoRoot, 'bin', 'kubectl-agentid'),
+    node: process.execPath,
+  };
+  for (const [name, target] of Object.entries(links)) {
+    await rm(path.join(binDir, name), { force: true });
+    await symlink(target, path.join(binDir, name));
+  }
+  return binDir;
 }
 
 async function ensureToken(file: string): Promise<string> {

@@ -1,24 +1,52 @@
 import type { DevStack } from './stack.ts';
-import { ADMIN_TOKEN_SECRET, INITIAL_ACCESS_TOKEN_SECRET, OPERATOR_NAMESPACE } from './stack.ts';
+import { SAMPLES_NAMESPACE } from './stack.ts';
 
-/** The short tour `make dev` prints once the stack is ready. */
-export function tour(stack: DevStack, devDir: string): string {
+/** How the stack was started: in the foreground (`make dev`, Ctrl-C stops it) or in the background (`make dev-up`). */
+export type TourMode = 'foreground' | 'background';
+
+/** One line per kind: `AgentClient agents/reporting-agent, agents/coding-agent`. */
+function samplesLine(stack: DevStack): string {
+  if (!stack.samples) return '(not applied)';
+  const byKind = new Map<string, string[]>();
+  for (const object of stack.samples.objects) {
+    const names = byKind.get(object.kind) ?? [];
+    names.push(object.namespace ? `${object.namespace}/${object.name}` : object.name);
+    byKind.set(object.kind, names);
+  }
+  return [...byKind].map(([kind, names]) => `${kind} ${names.join(', ')}`).join('\n                  ');
+}
+
+/**
+ * The short tour printed once the stack is ready. Every command in it is exercised against a real
+ * stack by test/integration/devstack.test.ts or by hand (see the README's tour).
+ */
+export function tour(stack: DevStack, devDir: string, mode: TourMode): string {
+  const agent = stack.samples?.objects.find((o) => o.kind === 'AgentClient' && o.name === 'reporting-agent') ? 'reporting-agent' : 'AGENT';
+  const stopLine = mode === 'foreground' ? 'Ctrl-C in this terminal stops everything' : 'make dev-down stops everything';
   return `
 agent-identity-operator dev stack is ready.
 
-  Kubernetes API  ${stack.controlPlane.server}   (kubeconfig: ${devDir}/kubeconfig)
-  Embedded IdP    ${stack.issuer}   (login as alice / wonderland)
-  CRDs installed  ${stack.crds.length > 0 ? stack.crds.join(', ') : '(none yet in crds/)'}
-  Secrets         ${OPERATOR_NAMESPACE}/${INITIAL_ACCESS_TOKEN_SECRET}, ${OPERATOR_NAMESPACE}/${ADMIN_TOKEN_SECRET}
+  Kubernetes API  ${stack.controlPlane.server}  (${devDir}/kubeconfig; default namespace ${SAMPLES_NAMESPACE})
+  Embedded IdP    ${stack.issuer}  (users: alice / wonderland)
+  Operator        node src/main.ts, pid ${String(stack.operator.pid())}, log ${devDir}/operator.log
+                  ${stack.operator.metricsUrl}/metrics  ${stack.operator.healthUrl}/readyz
+  Samples Ready   ${samplesLine(stack)}
 
-In another terminal:
-  set -a; . ${devDir}/env; set +a
-  "$KUBECTL" get crds
-  "$KUBECTL" -n ${OPERATOR_NAMESPACE} get secrets
-  curl -s "$IDP_ISSUER/.well-known/openid-configuration"
-  # register a client by hand: see the curl line at the end of ${devDir}/env
+Try it${mode === 'foreground' ? ' in another terminal' : ''}, from the repository root:
 
-Not part of the stack yet: the operator (src/main.ts) and the samples (config/samples).
-Logs: ${devDir}/dev.log. Ctrl-C stops everything; state in ${devDir}/ survives (make clean wipes it).
+  source ${devDir}/env                                # KUBECONFIG, and kubectl, kubectl-agentid, node on PATH
+  kubectl get idp,agc,cpol,grev -A
+  kubectl agentid status                             # client IDs, ceilings, rotation, suspension
+  kubectl describe secret ${agent}-oauth         # the agent's Secret: key names and sizes only
+  node hack/dev/agent-token.ts ${agent}          # a token as the agent, from its Secret alone
+  kubectl agentid rotate ${agent}                # new key now; the old one stays registered for the overlap
+  node hack/dev/agent-token.ts ${agent}          # works again, signed with the new key
+  kubectl agentid revoke coding-agent --reason "tour: suspected leak"   # waits until Completed
+  kubectl agentid history coding-agent               # its ceiling decisions and the revocation
+  kill $(cat ${devDir}/operator.pid)                  # the operator restarts like a pod; nothing re-registers
+  ${mode === 'foreground' ? 'make dev-down                                      # from another terminal; or Ctrl-C here' : 'make dev-down'}
+
+Logs: ${devDir}/dev.log (stack), ${devDir}/operator.log (operator). ${stopLine};
+state in ${devDir}/ survives a restart (make clean wipes it).
 `;
 }
