@@ -3,11 +3,12 @@
  * manager starts them all (in this order) on the shared informers.
  */
 import { agentClientController } from './agentclient/controller.ts';
+import { consentPolicyController } from './consentpolicy/controller.ts';
 import { grantRevocationController } from './grantrevocation/factory.ts';
 import { identityProviderController } from './identityprovider/controller.ts';
 import type { ControllerFactory } from './types.ts';
 
-export const controllerFactories: readonly ControllerFactory[] = [identityProviderController, agentClientController, grantRevocationController];
+export const controllerFactories: readonly ControllerFactory[] = [identityProviderController, agentClientController, consentPolicyController, grantRevocationController];
 
 export type { ControllerDeps, ControllerFactory, OperatorSettings } from './types.ts';
 export { ProviderRegistry } from './identityprovider/providers.ts';

@@ -18,16 +18,21 @@ import type { Action } from './plan.ts';
 import type { RegistrationRecord } from './registration-store.ts';
 import { AGENTCLIENT_NAME_LABEL, AGENTCLIENT_UID_LABEL, MANAGED_BY_LABEL, agentSecretName, renderAgentSecret } from './secret.ts';
 import type { SyncState } from './state.ts';
+import { policyMetadata } from './policy.ts';
 
 const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 function desired(state: SyncState, record: RegistrationRecord, jwks?: ClientMetadata['jwks']): ClientMetadata {
-  return desiredMetadata({
+  // ConsentPolicy: register the ceiling the policies allow (not spec.scopes) and, where the IdP
+  // holds them, the policy's standing lifetimes and task-scoped rules.
+  const { ceiling, ...projected } = policyMetadata(state.obs.ceiling, state.provider?.discovered?.capabilities);
+  const metadata = desiredMetadata({
     agent: state.obs.agent,
     clusterName: state.deps.clusterName,
-    ceiling: state.obs.agent.spec.scopes,
+    ceiling,
     jwks: jwks ?? (record.key ? registeredJwks(record.key, record.previousKey) : undefined),
   });
+  return { ...metadata, ...projected };
 }
 
 function handleOf(record: RegistrationRecord): Registration['handle'] {

@@ -130,6 +130,10 @@ describe('evaluateCeiling', () => {
     const result = evaluateCeiling(input({ agent: a }));
     expect(ceilingStatusUpToDate(a, result)).toBe(true);
     expect(ceilingStatusUpToDate({ ...a, status: { ...a.status, policies: [] } }, result)).toBe(false);
+    // As the API server returns it: object keys sorted.
+    const denied = evaluateCeiling(input({ agent: agent(['code:read', 'x:y'], { grantedScopes: ['code:read'], policies: ['tenant-agents'] }) }));
+    const stored = agent(['code:read', 'x:y'], { grantedScopes: ['code:read'], policies: ['tenant-agents'], deniedScopes: [{ policy: 'tenant-agents', reason: 'NotAllowedByPolicy', scope: 'x:y' }] });
+    expect(ceilingStatusUpToDate(stored, denied)).toBe(true);
   });
 });
 

@@ -26,6 +26,7 @@ import {
   selectPolicies,
 } from '../../policy/index.ts';
 import type { CeilingChange, CeilingHistoryEntry, EffectiveLifetimes, Labels, PolicyInput } from '../../policy/index.ts';
+import { statusEqual } from '../../runtime/status.ts';
 import type { AgentClient } from './types.ts';
 
 /** One `status.deniedScopes` entry. */
@@ -254,7 +255,8 @@ export function ceilingStatusUpToDate(agent: AgentView, evaluation: CeilingEvalu
   return (
     sameStrings(normalizeScopes(s?.grantedScopes ?? []), evaluation.granted) &&
     sameStrings(s?.policies, evaluation.policies) &&
-    JSON.stringify(s?.deniedScopes ?? []) === JSON.stringify(evaluation.denied)
+    // Key order differs once the API server has stored the object: compare canonically.
+    statusEqual(s?.deniedScopes ?? [], evaluation.denied)
   );
 }
 

@@ -7,7 +7,10 @@
  *   AgentClient (a deleted one is recreated at once), registration records in the operator
  *   namespace map through their `agentidentity.dev/agentclient` annotation;
  * - the provider registry: a change of an IdentityProvider's readiness, adapter or endpoints
- *   wakes every AgentClient that references it.
+ *   wakes every AgentClient that references it;
+ * - ConsentPolicies and Namespaces (consentpolicy/fanout.ts): a policy change wakes every
+ *   AgentClient it selects before or after the change; a namespace label change wakes the
+ *   AgentClients in it.
  */
 import type { Logger } from 'pino';
 import { AGENT_CLIENT, GROUP, VERSION } from '../../api/v1alpha1/index.ts';
@@ -26,6 +29,10 @@ import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, agentSecretName } from './secret.ts
 import type { Memory, ProviderLookup, SyncHooks } from './state.ts';
 import type { ControllerDeps } from '../types.ts';
 import { syncAgentClient } from './sync.ts';
+import { policyCaches } from '../consentpolicy/caches.ts';
+import { consentPolicyWatches } from '../consentpolicy/fanout.ts';
+import { resolveOperatorIdentity } from '../consentpolicy/narrowing.ts';
+import type { PolicyDeps } from './policy.ts';
 import type { AgentClient } from './types.ts';
 
 export const AgentClients: ResourceType = { group: GROUP, version: VERSION, plural: AGENT_CLIENT.plural, kind: AGENT_CLIENT.kind, namespaced: true };
@@ -54,6 +61,11 @@ export interface AgentClientControllerOptions {
    * instances share one API server, as the integration tests do.
    */
   selector?: string;
+  /**
+   * ConsentPolicy: with no matching policy, allow the requested scopes (operator flag
+   * `--allow-no-policy`). Default false: an AgentClient no policy selects is allowed nothing.
+   */
+  allowNoPolicy?: boolean;
 }
 
 const ownedSecrets: InformerSpec<SecretObject> = { type: Secrets, labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}` };
@@ -82,6 +94,15 @@ export function createAgentClientController(options: AgentClientControllerOption
   });
   const secrets = options.informers.get(ownedSecrets);
   const memories = new Map<string, Memory>();
+  // ConsentPolicy: policies and namespace labels from the shared caches; policy and namespace
+  // changes fan out to this queue, one key per affected AgentClient (consentpolicy/fanout.ts).
+  const policyCacheViews = policyCaches(options.informers, primary as unknown as InformerSpec<AgentClient>);
+  let requester: Promise<string | undefined> | undefined;
+  const policy: PolicyDeps = {
+    caches: policyCacheViews,
+    allowNoPolicy: options.allowNoPolicy ?? false,
+    requester: () => (requester ??= resolveOperatorIdentity(options.client)),
+  };
   const deps = {
     client: options.client,
     agentClients: AgentClients,
@@ -94,6 +115,7 @@ export function createAgentClientController(options: AgentClientControllerOption
     resyncPeriodMs: options.registrationResyncMs ?? DEFAULT_REGISTRATION_RESYNC_MS,
     random: options.random ?? Math.random,
     ...(options.hooks ? { hooks: options.hooks } : {}),
+    policy,
   };
 
   const secretWatch: WatchSpec<SecretObject> = {
@@ -119,7 +141,7 @@ export function createAgentClientController(options: AgentClientControllerOption
   return {
     name: 'agentclient',
     primary: { ...primary, predicate: specOrMetadataChanged },
-    watches: [secretWatch],
+    watches: [secretWatch, ...consentPolicyWatches(policyCacheViews)],
     sources: [providerSource],
     ...(options.concurrency ? { concurrency: options.concurrency } : {}),
     async reconcile(key, ctx) {
@@ -150,5 +172,6 @@ export function agentClientController(deps: ControllerDeps): Controller {
     clock: deps.clock,
     operatorNamespace: deps.settings.operatorNamespace,
     clusterName: deps.settings.clusterName,
+    allowNoPolicy: deps.settings.allowNoPolicy,
   });
 }

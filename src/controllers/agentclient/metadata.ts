@@ -139,6 +139,16 @@ function canonicalRecord(record: unknown): string {
 
 const text = (value: unknown): string => (typeof value === 'string' ? value : value === undefined || value === null ? '' : JSON.stringify(value));
 
+/** JSON with object keys sorted at every level (absent and null compare equal). */
+function canonicalJson(value: unknown): string {
+  const sort = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(sort);
+    if (v === null || typeof v !== 'object') return v;
+    return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sort((v as Record<string, unknown>)[k])]));
+  };
+  return value === undefined || value === null ? '' : JSON.stringify(sort(value));
+}
+
 const COMPARATORS: Record<string, (value: unknown) => string> = {
   client_name: text,
   grant_types: sortedSet,
@@ -150,6 +160,9 @@ const COMPARATORS: Record<string, (value: unknown) => string> = {
   software_id: text,
   software_version: text,
   agent_metadata: canonicalRecord,
+  // ConsentPolicy projections (policy.ts): a policy change of lifetimes is drift to push.
+  token_lifetimes: canonicalJson,
+  task_scoped: canonicalJson,
 };
 
 /**

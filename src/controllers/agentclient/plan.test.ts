@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { agentView, evaluateCeiling } from './ceiling.ts';
 import { describe, expect, it } from 'vitest';
 import type { DiscoveredProvider, Registration } from '../../idp/adapter.ts';
 import { canHold, chooseAdoption, FINALIZER, plan, ROTATE_ANNOTATION, SKIP_IDP_CLEANUP_ANNOTATION } from './plan.ts';
@@ -44,6 +45,9 @@ function obs(overrides: Partial<Observation> = {}): Observation {
     intentSettled: false,
     updated: false,
     resyncPeriodMs: 600_000,
+    // ConsentPolicy: no policy, allowed by the flag, so the ceiling is the requested scopes.
+    ceiling: evaluateCeiling({ agent: agentView(live()), namespaceLabels: undefined, policies: [], allowNoPolicy: true, tokenLifetimes: true }),
+    policyChanged: false,
     ...overrides,
   };
 }
@@ -104,6 +108,7 @@ describe('plan: drift and ownership', () => {
   it.each<[string, Observation, string]>([
     ['reads the registration when the generation moved', steady({ agent: live(agentClient({}, { generation: 2 })) }), 'readRegistration'],
     ['reads on the resync period', steady({ lastVerifiedAt: NOW - 600_000 }), 'readRegistration'],
+    ['reads when a ConsentPolicy changed the ceiling or lifetimes', steady({ policyChanged: true }), 'readRegistration'],
     ['updates when the IdP drifted', steady({ remote: { registration: reg('c1') }, drift: ['scope'] }), 'updateRegistration'],
     ['never updates twice in one sync', steady({ remote: { registration: reg('c1') }, drift: ['scope'], updated: true }), 'done'],
     ['re-registers when the registration vanished', steady({ remote: { registration: null } }), 'forgetRegistration'],

@@ -5,6 +5,7 @@
  * from what was durably recorded. Nothing here does I/O or reads a clock.
  */
 import type { DiscoveredProvider, Registration } from '../../idp/adapter.ts';
+import type { CeilingEvaluation } from './ceiling.ts';
 import type { KeyAlgorithm } from './types.ts';
 import type { AgentClient } from './types.ts';
 import { effectiveAuthMethod, parseSoftwareId } from './metadata.ts';
@@ -53,6 +54,10 @@ export interface Observation {
   rotationPeriodMs?: number;
   /** A non-transient IdP failure for this generation: wait for a change, no hot retry. */
   blocked?: Blocked;
+  /** The ceiling and lifetimes the ConsentPolicies allow (what is registered; see policy.ts). */
+  ceiling: CeilingEvaluation;
+  /** The policy's outcome differs from what the IdP was last known to hold: read and update it. */
+  policyChanged: boolean;
 }
 
 export type Action =
@@ -145,6 +150,8 @@ function verifyDue(obs: Observation): boolean {
   const generation = obs.agent.metadata.generation;
   const verified = obs.verifiedGeneration ?? obs.agent.status?.observedGeneration;
   if (generation !== verified) return true;
+  // A ConsentPolicy or Namespace change alters the ceiling without touching the AgentClient.
+  if (obs.policyChanged) return true;
   return obs.lastVerifiedAt === undefined || obs.now - obs.lastVerifiedAt >= obs.resyncPeriodMs;
 }
 

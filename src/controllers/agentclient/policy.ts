@@ -60,6 +60,11 @@ export function policyMetadata(evaluation: CeilingEvaluation, capabilities: IdpC
   return out;
 }
 
+/** Identifies the registration fields the policy decides, to notice when they change. */
+export function policyFingerprint(evaluation: CeilingEvaluation, capabilities: IdpCapabilities | undefined): string {
+  return JSON.stringify(policyMetadata(evaluation, capabilities));
+}
+
 /** Whether the registration's scope differs from the evaluated ceiling (a policy change to push). */
 export function ceilingStale(evaluation: CeilingEvaluation, registeredScope: string | undefined): boolean {
   return registeredScope !== undefined && normalizeScopes(registeredScope.split(' ').filter(Boolean)).join(' ') !== evaluation.granted.join(' ');

@@ -6,13 +6,13 @@
  */
 import { removeCondition, setCondition } from '../../runtime/conditions.ts';
 import type { Condition } from '../../runtime/kube/types.ts';
-import { effectiveAuthMethod, normalizeScope } from './metadata.ts';
+import { effectiveAuthMethod } from './metadata.ts';
 import { isDeleting, nextRotationAt } from './plan.ts';
 import type { Action, Observation, Step, Wait } from './plan.ts';
 import { agentSecretName } from './secret.ts';
-import type { AgentClientStatus, CeilingChange, CredentialsStatus } from './types.ts';
-
-export const HISTORY_LIMIT = 20;
+import type { AgentClientStatus, CredentialsStatus } from './types.ts';
+import { ceilingStatus, policyConditions } from './policy.ts';
+import type { AppliedChange } from './policy.ts';
 
 /** A failed step, already classified and scrubbed of credentials. */
 export interface StepError {
@@ -153,29 +153,12 @@ function credentialsStatus(obs: Observation): CredentialsStatus {
   return out;
 }
 
-/** Appends a ceiling change when the registered ceiling differs from the one status reported. */
-function ceilingHistory(obs: Observation, granted: string[] | undefined, now: Date): CeilingChange[] | undefined {
-  const before = obs.agent.status?.grantedScopes;
-  const history = obs.agent.status?.ceilingHistory ?? [];
-  if (!granted || (before && normalizeScope(before) === normalizeScope(granted))) return history.length > 0 ? history : undefined;
-  const previous = new Set(before ?? []);
-  const next = new Set(granted);
-  const change: CeilingChange = {
-    time: iso(now.getTime()),
-    added: granted.filter((s) => !previous.has(s)),
-    removed: [...previous].filter((s) => !next.has(s)).sort(),
-    decision: before === undefined ? 'Initial' : 'Delta',
-    generation: obs.agent.metadata.generation,
-  };
-  return [...history, change].slice(-HISTORY_LIMIT);
-}
-
 function iso(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** The whole status this sync should leave on the AgentClient. */
-export function buildStatus(obs: Observation, outcome: Outcome, now: Date): AgentClientStatus {
+export function buildStatus(obs: Observation, outcome: Outcome, now: Date, applied?: AppliedChange): AgentClientStatus {
   const { agent, record } = obs;
   const generation = agent.metadata.generation;
   const reg = registered(obs, outcome);
@@ -186,11 +169,8 @@ export function buildStatus(obs: Observation, outcome: Outcome, now: Date): Agen
   conditions = with_('Ready', summary)(conditions);
   conditions = with_('Registered', reg)(conditions);
   conditions = with_('CredentialsReady', cred)(conditions);
-  conditions = with_('PolicyCompliant', {
-    status: 'Unknown',
-    reason: 'PolicyNotEvaluated',
-    message: 'ConsentPolicy evaluation is not active; the ceiling is the requested scopes',
-  })(conditions);
+  // ConsentPolicy: PolicyCompliant and TokenLifetimesProjected (policy.ts).
+  for (const c of policyConditions(obs.ceiling, applied)) conditions = with_(c.type, c)(conditions);
   const isStalled = stalled(obs, outcome);
   conditions = isStalled ? with_('Stalled', { status: 'True', reason: summary.reason, message: summary.message })(conditions) : removeCondition(conditions, 'Stalled');
   conditions =
@@ -199,12 +179,12 @@ export function buildStatus(obs: Observation, outcome: Outcome, now: Date): Agen
       : removeCondition(conditions, 'Reconciling');
 
   const status: AgentClientStatus = { ...(agent.status ?? {}), observedGeneration: generation, conditions };
-  const granted = record?.registeredScope !== undefined && record.clientId ? record.registeredScope.split(' ').filter(Boolean) : undefined;
   status.clientId = record?.clientId;
   status.identityProvider = record?.clientId ? record.issuer : undefined;
   status.registeredAt = record?.clientId ? record.registeredAt : undefined;
-  status.ceilingHistory = ceilingHistory(obs, granted, now);
-  status.grantedScopes = granted ?? (record?.clientId ? agent.status?.grantedScopes : undefined);
+  // ConsentPolicy: grantedScopes is what the IdP holds; history, deniedScopes, policies (policy.ts).
+  if (applied) Object.assign(status, ceilingStatus(agent, obs.ceiling, applied));
+  else if (!record?.clientId && !isDeleting(agent)) Object.assign(status, ceilingStatus(agent, obs.ceiling, undefined), { grantedScopes: undefined });
   status.credentials = credentialsStatus(obs);
   return status;
 }

@@ -14,6 +14,7 @@ import type { ResourceType, SecretObject } from '../../runtime/kube/types.ts';
 import { privateKeyPem } from './credentials.ts';
 import { effectiveAuthMethod } from './metadata.ts';
 import type { Observation } from './plan.ts';
+import type { PolicyDeps } from './policy.ts';
 import type { RegistrationStore } from './registration-store.ts';
 import { renderAgentSecret, secretOwnership } from './secret.ts';
 import type { AgentCredentials } from './secret.ts';
@@ -52,6 +53,8 @@ export interface SyncDeps {
   resyncPeriodMs: number;
   random: () => number;
   hooks?: SyncHooks;
+  /** ConsentPolicy evaluation (policy.ts). */
+  policy: PolicyDeps;
 }
 
 /** Per-AgentClient memory of this process. Losing it (a restart) costs at most one IdP read. */
@@ -63,6 +66,8 @@ export interface Memory {
   settledIntentAt?: string;
   blocked?: { generation: number | undefined; adapter: IdpAdapter | undefined; reason: string; message: string; until: number };
   pem?: { kid: string; pem: string };
+  /** ConsentPolicy: the projected registration fields (policy.ts) last known to be at the IdP. */
+  policyFingerprint?: string;
 }
 
 export class SyncState {

@@ -17,6 +17,7 @@ import { patchStatusIfChanged } from '../../runtime/status.ts';
 import { applyAction } from './apply.ts';
 import { isDeleting, nextRotationAt, plan } from './plan.ts';
 import type { Action, Observation, Step } from './plan.ts';
+import { applyCeilingChange, ceilingStale, evaluateAgent, policyFingerprint } from './policy.ts';
 import { buildStatus } from './report.ts';
 import type { Outcome, StepError } from './report.ts';
 import { agentSecretName } from './secret.ts';
@@ -105,6 +106,11 @@ async function gather(deps: SyncDeps, agent: AgentClient, memory: Memory, cached
   const record = await deps.store.load(agent.metadata.uid);
   const secret = cachedSecret ?? (await deps.client.get<SecretObject>(Secrets, agentSecretName(agent), agent.metadata.namespace)) ?? undefined;
   const rotationPeriod = agent.spec.credentials?.rotationPeriod;
+  // ConsentPolicy: the ceiling to register, and whether it (or the projected lifetimes) moved
+  // since the IdP was last known to hold it.
+  const ceiling = evaluateAgent(deps.policy, agent, provider?.discovered?.capabilities);
+  const fingerprint = policyFingerprint(ceiling, provider?.discovered?.capabilities);
+  memory.policyFingerprint ??= fingerprint;
   const obs: Observation = {
     agent,
     now,
@@ -124,6 +130,8 @@ async function gather(deps: SyncDeps, agent: AgentClient, memory: Memory, cached
     resyncPeriodMs: deps.resyncPeriodMs,
     rotationPeriodMs: rotationPeriod ? parseDuration(rotationPeriod) : undefined,
     blocked: memory.blocked && { reason: memory.blocked.reason, message: memory.blocked.message },
+    ceiling,
+    policyChanged: ceilingStale(ceiling, record?.clientId ? record.registeredScope : undefined) || memory.policyFingerprint !== fingerprint,
   };
   const log = deps.log.child({ agentClient: `${agent.metadata.namespace}/${agent.metadata.name}`, uid: agent.metadata.uid });
   const state = new SyncState({ deps, obs, memory, signal, log, provider, secret });
@@ -149,7 +157,13 @@ function nextWake(state: SyncState, step: Step | undefined): number | undefined 
 
 async function report(state: SyncState, outcome: Outcome): Promise<void> {
   if (state.finalized) return;
-  const status = buildStatus(state.obs, outcome, new Date(state.now()));
+  const now = new Date(state.now());
+  // ConsentPolicy: the IdP already holds the new ceiling (PUT first); create the GrantRevocation
+  // the change needs before status records it (see policy.ts for why this order).
+  const { obs } = state;
+  const registered = obs.record?.clientId && obs.record.registeredScope !== undefined ? obs.record.registeredScope.split(' ').filter(Boolean) : undefined;
+  const applied = registered && !isDeleting(obs.agent) ? await applyCeilingChange(state.deps.client, state.deps.policy, obs.agent, obs.ceiling, registered, now) : undefined;
+  const status = buildStatus(state.obs, outcome, now, applied);
   await patchStatusIfChanged(state.deps.client, state.deps.agentClients, state.obs.agent as never, status);
 }
 
@@ -178,6 +192,7 @@ export async function syncAgentClient(
       state.obs.now = state.now();
     }
     await report(state, { step });
+    if (step && 'done' in step) memory.policyFingerprint = policyFingerprint(state.obs.ceiling, state.provider?.discovered?.capabilities);
   } finally {
     await state.flush();
   }

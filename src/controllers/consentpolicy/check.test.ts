@@ -25,7 +25,7 @@ describe('checkPolicy', () => {
     [{ allowedScopes: ['ok', 'has space'] }, 'InvalidScopePattern', 'spec.allowedScopes: "has space"'],
     [{ taskScoped: { scopes: ['a"b'] } }, 'InvalidScopePattern', 'spec.taskScoped.scopes'],
   ])('reports %j as %s', (spec, reason, message) => {
-    const problem = checkPolicy(spec as never);
+    const problem = checkPolicy(spec);
     expect(problem?.reason).toBe(reason);
     expect(problem?.message).toContain(message);
   });

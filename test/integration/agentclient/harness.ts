@@ -142,6 +142,9 @@ export async function createEnv(prefix: string): Promise<Env> {
               client: deps.client, informers: deps.informers, providers: deps.providers, recorder: deps.recorder,
               log: deps.log, clock: deps.clock, operatorNamespace, clusterName: 'itest',
               selector: `${RUN_LABEL}=${runId}`,
+              // These tests are about registration, not ConsentPolicy (test/integration/consentpolicy):
+              // with no policy selecting them, their agents hold the requested scopes.
+              allowNoPolicy: true,
               ...(options.hooks ? { hooks: options.hooks } : {}),
               ...(options.registrationResyncMs ? { registrationResyncMs: options.registrationResyncMs } : {}),
             }),
