@@ -13,7 +13,7 @@ export interface PolicyResult {
 export async function runPolicyChange(_ctx: BenchContext): Promise<PolicyResult> {
   // The factories are functions; the controller's name is only known once built, so look at what
   // the operator registers by source file name instead of building the controllers here.
-  const registered = controllerFactories.map((f) => f.name).join(', ');
+  const registered = controllerFactories.map((f) => f.name || '(anonymous)').join(', ');
   return {
     notMeasured:
       `no ConsentPolicy controller is registered in src/controllers/index.ts (factories: ${registered || 'none'}); ` +
