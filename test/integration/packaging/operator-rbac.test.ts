@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningOperator } from '../../../src/operator.ts';
 import { Leases, Secrets } from '../../../src/runtime/kube/types.ts';
-import type { SecretObject } from '../../../src/runtime/kube/types.ts';
+import type { KubeObject, SecretObject } from '../../../src/runtime/kube/types.ts';
 import {
   AgentClients, GrantRevocations, IdentityProviders, eventually, forbiddenLines, startStack, waitForCondition, waitForRevocation,
 } from '../../support/stack.ts';
@@ -127,7 +127,7 @@ spec:
 
   it('takes the leader-election Lease and reports ready', async () => {
     const lease = await eventually('Lease held', async () => {
-      const l = await stack.admin.get<{ spec?: { holderIdentity?: string } }>(Leases, 'agent-identity-operator-leader', NS);
+      const l = await stack.admin.get<KubeObject & { spec?: { holderIdentity?: string } }>(Leases, 'agent-identity-operator-leader', NS);
       return l?.spec?.holderIdentity ? l : undefined;
     });
     expect(lease.spec?.holderIdentity).toBeTruthy();
