@@ -55,6 +55,7 @@ const clientIdOf = (ac: AgentClient): string[] => (ac.status?.clientId ? [ac.sta
 function agentClientChanged(a: AgentClient, b: AgentClient): boolean {
   return (
     a.metadata.generation !== b.metadata.generation ||
+    a.status?.observedGeneration !== b.status?.observedGeneration ||
     a.metadata.uid !== b.metadata.uid ||
     a.status?.clientId !== b.status?.clientId ||
     a.status?.credentials?.lastRotationRequest !== b.status?.credentials?.lastRotationRequest ||

@@ -11,6 +11,7 @@ describe('SuspensionMemory', () => {
     expect(m.asserted('ns/g', a)).toBe(true);
     expect(m.asserted('ns/other', a)).toBe(false);
     expect(m.asserted('ns/g', { ...a, metadata: { ...a.metadata, generation: 2 } })).toBe(false);
+    expect(m.asserted('ns/g', { ...a, status: { ...a.status, observedGeneration: 2 } })).toBe(false);
     expect(m.asserted('ns/g', agent('coding-agent', 'c2'))).toBe(false);
     expect(m.asserted('ns/g', { ...a, metadata: { ...a.metadata, uid: 'recreated' } })).toBe(false);
     m.forget('ns/g');

@@ -1,13 +1,19 @@
 /**
  * Which held suspensions this process has asserted at the IdP, per GrantRevocation and per
- * AgentClient (uid, client_id, generation). A suspension is asserted again only when that changes
- * (a GitOps re-apply that edits the spec, a re-registration under a new client_id) or after a
- * restart, so a resync of an unchanged suspension makes no IdP call.
+ * AgentClient (uid, client_id, generation, observed generation). A suspension is asserted again
+ * only when that changes (a GitOps re-apply that edits the spec, a re-registration under a new
+ * client_id) or after a restart, so a resync of an unchanged suspension makes no IdP call.
  */
 import type { AgentClient } from '../agentclient/types.ts';
 
+/**
+ * Includes the generation the AgentClient controller last processed: a spec change can lead it
+ * to update the registration (RFC 7592 PUT), and asserting again after that update (not only
+ * when the spec changes) closes the race with an IdP whose update would re-enable the client.
+ */
 function fingerprint(agentClient: AgentClient): string {
-  return `${agentClient.metadata.uid}|${agentClient.status?.clientId ?? ''}|${agentClient.metadata.generation ?? 0}`;
+  const { metadata, status } = agentClient;
+  return `${metadata.uid}|${status?.clientId ?? ''}|${metadata.generation ?? 0}|${status?.observedGeneration ?? 0}`;
 }
 
 export class SuspensionMemory {
