@@ -53,6 +53,9 @@ describe('IndexedStore', () => {
     expect(await a('Client').find('c1')).toBeUndefined();
     hide = false;
     expect(await a('Client').find('c1')).toEqual({ client_id: 'c1', software_id: 's' });
+    // An RFC 7592 update re-saves the client: a suspension must survive it.
+    await a('Client').upsert('c1', { client_id: 'c1', software_id: 's', scope: 'x' });
+    expect(store.isDisabled('c1')).toBe(true);
     await a('Client').destroy('c1');
     expect(store.isDisabled('c1')).toBe(false);
   });

@@ -141,7 +141,10 @@ export class IndexedStore {
 
   #put(model: string, id: string, payload: AdapterPayload, expiresIn: number | undefined): void {
     const key = this.#key(model, id);
+    // Re-saving a client (an RFC 7592 PUT) must not re-enable it: only a delete clears the flag.
+    const keepDisabled = model === 'Client' && this.#disabled.has(id);
     this.#remove(key);
+    if (keepDisabled) this.#disabled.add(id);
     const expiresAt = typeof expiresIn === 'number' ? this.#now() + expiresIn * 1000 : Infinity;
     this.#records.set(key, { model, id, payload, expiresAt });
     if (payload.grantId !== undefined && GRANT_BOUND.has(model)) addTo(this.#byGrant, payload.grantId, key);
