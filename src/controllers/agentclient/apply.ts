@@ -19,6 +19,7 @@ import type { RegistrationRecord } from './registration-store.ts';
 import { AGENTCLIENT_NAME_LABEL, AGENTCLIENT_UID_LABEL, MANAGED_BY_LABEL, agentSecretName, renderAgentSecret } from './secret.ts';
 import type { SyncState } from './state.ts';
 import { policyMetadata } from './policy.ts';
+import { isImmediateRotationRequest } from '../grantrevocation/suspension.ts';
 
 const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
@@ -203,7 +204,10 @@ const handlers: Handlers = {
     const record = requireRecord(state);
     const pending = record.pendingKey;
     if (!pending) throw new Error('no pending key to rotate to');
-    const metadata = desired(state, record, registeredJwks(pending, record.key && publicJwk(record.key.privateJwk)));
+    // A GrantRevocation's RotateCredentials (request `revocation:<uid>`) keeps no overlap: the old
+    // key is presumed compromised, so it leaves the registration in this same PUT.
+    const immediate = isImmediateRotationRequest(record.lastRotationRequest);
+    const metadata = desired(state, record, registeredJwks(pending, immediate ? undefined : record.key && publicJwk(record.key.privateJwk)));
     const registration = await state.adapter().update(handleOf(record), metadata, state.signal);
     await state.hook('afterRotationUpdate');
     const now = state.now();
@@ -212,7 +216,7 @@ const handlers: Handlers = {
     delete next.pendingKey;
     delete next.intent;
     next.lastRotationTime = iso(now);
-    if (record.key) {
+    if (record.key && !immediate) {
       next.previousKey = publicJwk(record.key.privateJwk);
       next.overlapUntil = iso(now + state.overlapMs());
     } else {
@@ -221,7 +225,8 @@ const handlers: Handlers = {
     }
     await save(state, next);
     state.audit('rotate', { clientId: record.clientId, keyId: pending.kid, previousKeyId: record.key?.kid });
-    state.event('Normal', 'CredentialsRotated', `new key ${pending.kid} registered${record.key ? `; previous key ${record.key.kid} stays registered until ${next.overlapUntil}` : ''}`);
+    const previous = !record.key ? '' : immediate ? `; previous key ${record.key.kid} removed at once (GrantRevocation)` : `; previous key ${record.key.kid} stays registered until ${next.overlapUntil}`;
+    state.event('Normal', 'CredentialsRotated', `new key ${pending.kid} registered${previous}`);
     observed(state, registration);
   },
 

@@ -34,6 +34,7 @@ import { consentPolicyWatches } from '../consentpolicy/fanout.ts';
 import { resolveOperatorIdentity } from '../consentpolicy/narrowing.ts';
 import type { PolicyDeps } from './policy.ts';
 import type { AgentClient } from './types.ts';
+import { revocationHolds } from '../grantrevocation/holds.ts';
 
 export const AgentClients: ResourceType = { group: GROUP, version: VERSION, plural: AGENT_CLIENT.plural, kind: AGENT_CLIENT.kind, namespaced: true };
 
@@ -103,7 +104,11 @@ export function createAgentClientController(options: AgentClientControllerOption
     allowNoPolicy: options.allowNoPolicy ?? false,
     requester: () => (requester ??= resolveOperatorIdentity(options.client)),
   };
+  // GrantRevocation holds (suspension, deleted registration) and the watch that wakes their
+  // targets in the priority lane: grantrevocation/holds.ts.
+  const revocations = revocationHolds(options.informers, agents);
   const deps = {
+    holds: revocations.holds,
     client: options.client,
     agentClients: AgentClients,
     store: new RegistrationStore(options.client, options.operatorNamespace),
@@ -141,7 +146,7 @@ export function createAgentClientController(options: AgentClientControllerOption
   return {
     name: 'agentclient',
     primary: { ...primary, predicate: specOrMetadataChanged },
-    watches: [secretWatch, ...consentPolicyWatches(policyCacheViews)],
+    watches: [secretWatch, ...consentPolicyWatches(policyCacheViews), revocations.watch],
     sources: [providerSource],
     ...(options.concurrency ? { concurrency: options.concurrency } : {}),
     async reconcile(key, ctx) {

@@ -6,6 +6,7 @@
  */
 import type { DiscoveredProvider, Registration } from '../../idp/adapter.ts';
 import type { CeilingEvaluation } from './ceiling.ts';
+import type { RevocationHolds } from '../grantrevocation/holds.ts';
 import type { KeyAlgorithm } from './types.ts';
 import type { AgentClient } from './types.ts';
 import { effectiveAuthMethod, parseSoftwareId } from './metadata.ts';
@@ -58,6 +59,8 @@ export interface Observation {
   ceiling: CeilingEvaluation;
   /** The policy's outcome differs from what the IdP was last known to hold: read and update it. */
   policyChanged: boolean;
+  /** GrantRevocation holds on this AgentClient (grantrevocation/holds.ts); none when absent. */
+  holds?: RevocationHolds;
 }
 
 export type Action =
@@ -90,7 +93,9 @@ export type Wait =
   | 'RegistrationUnsupported'
   | 'AuthMethodUnsupported'
   | 'Blocked'
-  | 'DeletionBlocked';
+  | 'DeletionBlocked'
+  /** A GrantRevocation deleted the registration and still exists: no re-registration. */
+  | 'DeletedByRevocation';
 
 export type Step = { action: Action } | { wait: Wait } | { done: true };
 
@@ -222,9 +227,15 @@ export function plan(obs: Observation): Step {
   if (isDeleting(obs.agent)) return planDeletion(obs);
   if (!hasFinalizer(obs.agent)) return { action: { type: 'addFinalizer' } };
   const { record, provider } = obs;
+  // GrantRevocation holds (grantrevocation/suspension.ts), whatever a GitOps re-apply did to this
+  // object: a registration a revocation deleted is not registered again, and a suspended agent
+  // gets no Secret (its own is removed if it came back), while the GrantRevocation exists.
+  if (obs.holds?.deletedBy.length) return { wait: 'DeletedByRevocation' };
+  const suspended = (obs.holds?.suspendedBy.length ?? 0) > 0;
+  if (suspended && obs.secret.ownership === 'owned') return { action: { type: 'deleteSecret' } };
   const registered = Boolean(record?.clientId);
   const secretStep: Step | undefined =
-    registered && obs.secret.ownership !== 'foreign' && !obs.secret.upToDate ? { action: { type: 'writeSecret' } } : undefined;
+    registered && !suspended && obs.secret.ownership !== 'foreign' && !obs.secret.upToDate ? { action: { type: 'writeSecret' } } : undefined;
 
   if (!provider.ready || !provider.discovered) return secretStep ?? { wait: 'IdentityProviderNotReady' };
   if (registered && record?.issuer && record.issuer !== provider.discovered.issuer) return secretStep ?? { wait: 'IdentityProviderChanged' };

@@ -13,6 +13,27 @@ import { agentSecretName } from './secret.ts';
 import type { AgentClientStatus, CredentialsStatus } from './types.ts';
 import { ceilingStatus, policyConditions } from './policy.ts';
 import type { AppliedChange } from './policy.ts';
+import type { RevocationHolds } from '../grantrevocation/holds.ts';
+
+/**
+ * What GrantRevocation holds (grantrevocation/suspension.ts) put in place of the usual
+ * conditions: a held state is deliberate and waits for a person (kstatus Stalled), not for work.
+ */
+function holdConditions(holds: RevocationHolds | undefined): { deleted?: CondInput; suspended?: CondInput; suspendedCondition: CondInput } {
+  const describe = (list: RevocationHolds['suspendedBy']): string => list.map((h) => `${h.name} (${h.reason})`).join(', ');
+  const out: { deleted?: CondInput; suspended?: CondInput; suspendedCondition: CondInput } = {
+    suspendedCondition: { status: 'False', reason: 'NotSuspended', message: 'no GrantRevocation suspends this agent' },
+  };
+  if (holds?.deletedBy.length) {
+    out.deleted = { status: 'False', reason: 'DeletedByRevocation', message: `registration deleted by GrantRevocation ${describe(holds.deletedBy)}; not registered again while it exists` };
+  }
+  if (holds?.suspendedBy.length) {
+    const message = `suspended by GrantRevocation ${describe(holds.suspendedBy)}: client disabled at the IdP and no credentials Secret until it is deleted`;
+    out.suspended = { status: 'False', reason: 'Suspended', message };
+    out.suspendedCondition = { status: 'True', reason: 'SuspendedByRevocation', message };
+  }
+  return out;
+}
 
 /** A failed step, already classified and scrubbed of credentials. */
 export interface StepError {
@@ -161,17 +182,19 @@ function iso(ms: number): string {
 export function buildStatus(obs: Observation, outcome: Outcome, now: Date, applied?: AppliedChange): AgentClientStatus {
   const { agent, record } = obs;
   const generation = agent.metadata.generation;
-  const reg = registered(obs, outcome);
-  const cred = credentialsReady(obs, outcome);
-  const summary = ready(obs, outcome, reg, cred);
+  const held = isDeleting(agent) ? { suspendedCondition: holdConditions(undefined).suspendedCondition } : holdConditions(obs.holds);
+  const reg = held.deleted ?? registered(obs, outcome);
+  const cred = held.suspended ?? credentialsReady(obs, outcome);
+  const summary = held.deleted ?? held.suspended ?? ready(obs, outcome, reg, cred);
   const with_ = (type: string, input: CondInput) => (list: Condition[]) => setCondition(list, { type, ...input, observedGeneration: generation }, now);
   let conditions = (agent.status?.conditions ?? []) as Condition[];
   conditions = with_('Ready', summary)(conditions);
   conditions = with_('Registered', reg)(conditions);
   conditions = with_('CredentialsReady', cred)(conditions);
+  conditions = with_('Suspended', held.suspendedCondition)(conditions);
   // ConsentPolicy: PolicyCompliant and TokenLifetimesProjected (policy.ts).
   for (const c of policyConditions(obs.ceiling, applied)) conditions = with_(c.type, c)(conditions);
-  const isStalled = stalled(obs, outcome);
+  const isStalled = stalled(obs, outcome) || Boolean(held.deleted ?? held.suspended);
   conditions = isStalled ? with_('Stalled', { status: 'True', reason: summary.reason, message: summary.message })(conditions) : removeCondition(conditions, 'Stalled');
   conditions =
     summary.status !== 'True' && !isStalled
@@ -179,9 +202,11 @@ export function buildStatus(obs: Observation, outcome: Outcome, now: Date, appli
       : removeCondition(conditions, 'Reconciling');
 
   const status: AgentClientStatus = { ...(agent.status ?? {}), observedGeneration: generation, conditions };
-  status.clientId = record?.clientId;
-  status.identityProvider = record?.clientId ? record.issuer : undefined;
-  status.registeredAt = record?.clientId ? record.registeredAt : undefined;
+  const liveClientId = held.deleted ? undefined : record?.clientId;
+  status.clientId = liveClientId;
+  status.identityProvider = liveClientId ? record?.issuer : undefined;
+  status.registeredAt = liveClientId ? record?.registeredAt : undefined;
+  status.suspendedBy = held.suspended ? obs.holds?.suspendedBy.map((h) => h.name) : undefined;
   // ConsentPolicy: grantedScopes is what the IdP holds; history, deniedScopes, policies (policy.ts).
   if (applied) Object.assign(status, ceilingStatus(agent, obs.ceiling, applied));
   else if (!record?.clientId && !isDeleting(agent)) Object.assign(status, ceilingStatus(agent, obs.ceiling, undefined), { grantedScopes: undefined });

@@ -18,6 +18,8 @@ import type { PolicyDeps } from './policy.ts';
 import type { RegistrationStore } from './registration-store.ts';
 import { renderAgentSecret, secretOwnership } from './secret.ts';
 import type { AgentCredentials } from './secret.ts';
+import type { AgentClient } from './types.ts';
+import type { RevocationHolds } from '../grantrevocation/holds.ts';
 
 /** What the IdentityProvider controller knows about one IdentityProvider. */
 export interface ProviderEntry {
@@ -55,6 +57,8 @@ export interface SyncDeps {
   hooks?: SyncHooks;
   /** ConsentPolicy evaluation (policy.ts). */
   policy: PolicyDeps;
+  /** GrantRevocation holds on an AgentClient (grantrevocation/holds.ts). */
+  holds?: (agent: AgentClient) => RevocationHolds;
 }
 
 /** Per-AgentClient memory of this process. Losing it (a restart) costs at most one IdP read. */

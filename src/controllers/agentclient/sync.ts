@@ -132,7 +132,14 @@ async function gather(deps: SyncDeps, agent: AgentClient, memory: Memory, cached
     blocked: memory.blocked && { reason: memory.blocked.reason, message: memory.blocked.message },
     ceiling,
     policyChanged: ceilingStale(ceiling, record?.clientId ? record.registeredScope : undefined) || memory.policyFingerprint !== fingerprint,
+    ...(deps.holds ? { holds: deps.holds(agent) } : {}),
   };
+  // A registration deleted by a GrantRevocation: once the hold lifts, read the registration at
+  // once (it is gone, so the agent is registered again) instead of at the next drift check.
+  if (obs.holds?.deletedBy.length) {
+    delete memory.lastVerifiedAt;
+    delete memory.verifiedGeneration;
+  }
   const log = deps.log.child({ agentClient: `${agent.metadata.namespace}/${agent.metadata.name}`, uid: agent.metadata.uid });
   const state = new SyncState({ deps, obs, memory, signal, log, provider, secret });
   await state.refreshSecret();
