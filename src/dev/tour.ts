@@ -16,6 +16,25 @@ function samplesLine(stack: DevStack): string {
   return [...byKind].map(([kind, names]) => `${kind} ${names.join(', ')}`).join('\n                  ');
 }
 
+/** The tour's commands, their comments aligned in one column. */
+function commands(devDir: string, agent: string, mode: TourMode): string {
+  const lines: Array<[string, string]> = [
+    [`source ${devDir}/env`, 'KUBECONFIG; kubectl, kubectl-agentid and node first on PATH'],
+    ['kubectl get idp,agc,cpol,grev -A', ''],
+    ['kubectl agentid status', 'client IDs, ceilings, rotation, suspension'],
+    [`kubectl describe secret ${agent}-oauth`, "the agent's Secret: key names and sizes, no values"],
+    [`node hack/dev/agent-token.ts ${agent}`, 'a token as the agent, using only its Secret'],
+    [`kubectl agentid rotate ${agent}`, 'new key now; the old one stays registered for the overlap'],
+    [`node hack/dev/agent-token.ts ${agent}`, 'works again, signed with the new key'],
+    ['kubectl agentid revoke coding-agent --reason "tour: suspected leak"', 'waits until Completed'],
+    ['kubectl agentid history coding-agent', 'its ceiling decisions and the revocation'],
+    [`kill $(cat ${devDir}/operator.pid)`, 'the operator restarts like a pod; nothing re-registers'],
+    ['make dev-down', mode === 'foreground' ? 'or Ctrl-C here' : ''],
+  ];
+  const width = Math.max(...lines.map(([command]) => command.length)) + 2;
+  return lines.map(([command, comment]) => `  ${comment ? `${command.padEnd(width)}# ${comment}` : command}`).join('\n');
+}
+
 /**
  * The short tour printed once the stack is ready. Every command in it is exercised against a real
  * stack by test/integration/devstack.test.ts or by hand (see the README's tour).
@@ -34,17 +53,7 @@ agent-identity-operator dev stack is ready.
 
 Try it${mode === 'foreground' ? ' in another terminal' : ''}, from the repository root:
 
-  source ${devDir}/env                                # KUBECONFIG, and kubectl, kubectl-agentid, node on PATH
-  kubectl get idp,agc,cpol,grev -A
-  kubectl agentid status                             # client IDs, ceilings, rotation, suspension
-  kubectl describe secret ${agent}-oauth         # the agent's Secret: key names and sizes only
-  node hack/dev/agent-token.ts ${agent}          # a token as the agent, from its Secret alone
-  kubectl agentid rotate ${agent}                # new key now; the old one stays registered for the overlap
-  node hack/dev/agent-token.ts ${agent}          # works again, signed with the new key
-  kubectl agentid revoke coding-agent --reason "tour: suspected leak"   # waits until Completed
-  kubectl agentid history coding-agent               # its ceiling decisions and the revocation
-  kill $(cat ${devDir}/operator.pid)                  # the operator restarts like a pod; nothing re-registers
-  ${mode === 'foreground' ? 'make dev-down                                      # from another terminal; or Ctrl-C here' : 'make dev-down'}
+${commands(devDir, agent, mode)}
 
 Logs: ${devDir}/dev.log (stack), ${devDir}/operator.log (operator). ${stopLine};
 state in ${devDir}/ survives a restart (make clean wipes it).

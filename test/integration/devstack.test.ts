@@ -181,6 +181,19 @@ describe('dev stack: operator and samples', () => {
         );
         await expect.poll(() => stack.operator.restarts(), { timeout: 30_000 }).toBe(1);
         await expect.poll(async () => (await fetch(`${stack.operator.healthUrl}/readyz`).catch(() => undefined))?.status, { timeout: 30_000 }).toBe(200);
+        // And the agents it found Ready stay Ready (DESIGN: ready again within 15 s after a restart).
+        const objects = stack.kubeConfig.makeApiClient(CustomObjectsApi);
+        await expect
+          .poll(
+            async () => {
+              const list = (await objects.listNamespacedCustomObject({ group: 'agentidentity.dev', version: 'v1alpha1', namespace: SAMPLES_NAMESPACE, plural: 'agentclients' })) as {
+                items: Array<Conditioned & { metadata: { name: string } }>;
+              };
+              return list.items.map((agent) => `${agent.metadata.name}=${readyOf(agent) ?? '?'}`).sort();
+            },
+            { timeout: 30_000 },
+          )
+          .toEqual(['coding-agent=True', 'reporting-agent=True']);
       }
     }
     const output = (prefix: string) => [...outputs].filter(([command]) => command.startsWith(prefix)).map(([, out]) => out).join('\n');
@@ -190,7 +203,7 @@ describe('dev stack: operator and samples', () => {
     expect(output('kubectl agentid revoke')).toContain('Completed');
     expect(output('kubectl agentid history')).toContain('tour: suspected leak');
     expect(await registrations()).toBe(registered);
-  });
+  }, 180_000);
 });
 
 describe('dev stack: restart on the same state folder', () => {
@@ -208,10 +221,11 @@ describe('dev stack: restart on the same state folder', () => {
     const registered = await registrations();
     const port = Number(new URL(stack.issuer).port);
     await stack.stop();
-    stack = await startDevStack({ dataDir, crdsDir: path.join(repoRoot, 'crds'), idpPort: port, logger: pino({ level: 'silent' }) });
+    // On a timeout startDevStack fails with every sample's conditions and the operator log's tail.
+    stack = await startDevStack({ dataDir, crdsDir: path.join(repoRoot, 'crds'), idpPort: port, readyTimeoutMs: 60_000, logger: pino({ level: 'silent' }) });
     expect(await clientId()).toBe(before);
     const { stderr } = await shell('node hack/dev/agent-token.ts reporting-agent');
     expect(stderr).toContain(`"client_id":"${before ?? 'none'}"`);
     expect(await registrations()).toBe(registered);
-  });
+  }, 180_000);
 });
