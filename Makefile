@@ -101,13 +101,13 @@ BENCH_ARGS ?=
 bench: deps ## Benchmark (not part of test): 1,000 AgentClients vs a bare-script floor, revocation latency, idle, restart, RSS; table + bench-results.json
 	KUBEBUILDER_ASSETS="$(ASSETS)" node test/bench/bench.ts --json bench-results.json $(BENCH_ARGS)
 
-##@ Development stack (control plane + CRDs + embedded IdP)
+##@ Development stack (control plane + CRDs + embedded IdP + operator + samples)
 .PHONY: dev
-dev: deps ## Run the dev stack in the foreground with a short tour; Ctrl-C stops it all
+dev: deps ## Run the dev stack (operator and samples Ready) in the foreground with a short tour; Ctrl-C stops it all
 	$(DEV) run --tour
 
 .PHONY: dev-up
-dev-up: deps ## Start the dev stack in the background; returns when ready (.dev/kubeconfig, .dev/env)
+dev-up: deps ## Start the dev stack in the background; returns when the samples are Ready and prints the tour (.dev/kubeconfig, .dev/env)
 	$(DEV) up
 
 .PHONY: dev-down
