@@ -105,6 +105,8 @@ async function bareImports(entry: string): Promise<Set<string>> {
     // `... from 'x'` (also after a multi-line import list), `import('x')` and `import 'x'`.
     for (const match of text.matchAll(/\bfrom\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)|^import\s+['"]([^'"]+)['"]/gm)) {
       const spec = match[1] ?? match[2] ?? match[3] ?? '';
+      // A string that merely contains "from '...'" is no module specifier.
+      if (!/^[@a-z0-9.][\w@./-]*$/i.test(spec)) continue;
       if (spec.startsWith('.')) queue.push(path.resolve(path.dirname(file), spec));
       else if (!spec.startsWith('node:') && !builtinModules.includes(spec)) {
         packages.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
