@@ -9,7 +9,7 @@ import { startOperator } from './operator.ts';
 
 const USAGE = `agent-identity-operator
 
-  --kubeconfig PATH                  kubeconfig (default: in-cluster, $KUBECONFIG, ~/.kube/config)
+  --kubeconfig PATH                  kubeconfig (default: $KUBECONFIG, in-cluster, ~/.kube/config)
   --namespace NS                     operator namespace (default $POD_NAMESPACE or agent-identity-system)
   --leader-elect                     run leader election on a Lease (for more than one replica)
   --metrics-bind-address ADDR        Prometheus /metrics (default :8080; 0 disables)

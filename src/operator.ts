@@ -5,7 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import { KubeConfig } from '@kubernetes/client-node';
+// Type only: the operator process must not load client-node (~85 MiB of RSS); see kubeconfig.ts.
+import type { KubeConfig } from '@kubernetes/client-node';
 import pino from 'pino';
 import type { Logger } from 'pino';
 import { controllerFactories } from './controllers/index.ts';
@@ -18,6 +19,8 @@ import { startServer } from './runtime/http-server.ts';
 import type { RunningServer } from './runtime/http-server.ts';
 import type { KubeClient } from './runtime/kube/client.ts';
 import { HttpKubeClient } from './runtime/kube/http.ts';
+import { loadKubeconfig } from './runtime/kube/kubeconfig.ts';
+import type { KubeConnectionSource } from './runtime/kube/kubeconfig.ts';
 import { Manager } from './runtime/manager.ts';
 import { createMetrics } from './runtime/metrics.ts';
 import type { Metrics } from './runtime/metrics.ts';
@@ -25,8 +28,12 @@ import type { Metrics } from './runtime/metrics.ts';
 export interface OperatorOptions {
   /** Operator namespace: IdP credential Secrets, operator-owned Secrets, the Lease. */
   namespace: string;
-  /** One of: a KubeConfig, a kubeconfig file, or (neither) in-cluster / $KUBECONFIG / ~/.kube/config. */
-  kubeConfig?: KubeConfig;
+  /**
+   * One of: a connection source (`runtime/kube/kubeconfig.ts`), a client-node KubeConfig (tests and
+   * tools; the caller has loaded client-node already), a kubeconfig file, or (none) $KUBECONFIG,
+   * in-cluster, ~/.kube/config.
+   */
+  kubeConfig?: KubeConfig | KubeConnectionSource;
   kubeconfigPath?: string;
   /** Wrap the API client (e.g. with `countingClient`) before anything uses it. */
   wrapClient?: (client: KubeClient) => KubeClient;
@@ -72,18 +79,15 @@ export interface RunningOperator {
   stop(): Promise<void>;
 }
 
-function loadKubeConfig(options: OperatorOptions): KubeConfig {
-  if (options.kubeConfig) return options.kubeConfig;
-  const kc = new KubeConfig();
-  if (options.kubeconfigPath) kc.loadFromFile(options.kubeconfigPath);
-  else kc.loadFromDefault();
-  return kc;
+function connectionSource(options: OperatorOptions): Promise<KubeConfig | KubeConnectionSource> {
+  if (options.kubeConfig) return Promise.resolve(options.kubeConfig);
+  return loadKubeconfig(options.kubeconfigPath ? { file: options.kubeconfigPath } : {});
 }
 
 /** Start the operator; resolves once its caches are synced (and workers run, if leading). */
 export async function startOperator(options: OperatorOptions): Promise<RunningOperator> {
   const log = options.log ?? pino({ level: options.logLevel ?? 'info', base: { component: 'agent-identity-operator' } });
-  const http = new HttpKubeClient(loadKubeConfig(options), { maxSockets: Math.max(64, (options.concurrency ?? 16) * 4) });
+  const http = new HttpKubeClient(await connectionSource(options), { maxSockets: Math.max(64, (options.concurrency ?? 16) * 4) });
   const client = options.wrapClient ? options.wrapClient(http) : http;
   const metrics = options.metrics ?? createMetrics();
   let stopping: Promise<void> | undefined;

@@ -4,14 +4,17 @@
  * Why not the generated client-node APIs: in client-node 2.x every request builds a new undici
  * dispatcher, so each call pays a TCP+TLS handshake; under a 1,000-object backlog that starves
  * the API client. Here one pooled agent serves requests (bounded sockets) and a second one serves
- * long-lived watches so they never take a request socket. KubeConfig (from client-node) still
- * resolves the server, CA, client certificates and tokens (including exec and file tokens).
+ * long-lived watches so they never take a request socket. The server, CA, client certificates and
+ * tokens come from a {@link KubeConnectionSource} (`kubeconfig.ts`); a client-node KubeConfig is
+ * also accepted (tests and tools have one), through a type-only import so the operator process
+ * never loads client-node.
  */
 import http from 'node:http';
 import https from 'node:https';
 import { createInterface } from 'node:readline';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ApiError } from './errors.ts';
+import type { KubeConnection, KubeConnectionSource } from './kubeconfig.ts';
 import { resourcePath } from './client.ts';
 import type { KubeClient, ListOptions, PatchType, WatchEvent, WatchOptions, WriteOptions, PatchOptions, DeleteOptions } from './client.ts';
 import type { KubeList, KubeObject, ResourceType } from './types.ts';
@@ -30,7 +33,7 @@ export interface HttpKubeClientOptions {
   requestTimeoutMs?: number;
   /** Default fieldManager for writes. */
   fieldManager?: string;
-  /** How long resolved auth headers are reused (tokens from files/exec rotate). Default 30 s. */
+  /** How long resolved auth headers are reused (token files rotate). Default 30 s. */
   authCacheMs?: number;
 }
 
@@ -41,15 +44,36 @@ interface Connection {
   at: number;
 }
 
+/** A client-node KubeConfig as a connection source (exec and file tokens resolved by it). */
+export function clientNodeSource(kc: KubeConfig): KubeConnectionSource {
+  return {
+    description: `KubeConfig context ${kc.getCurrentContext()}`,
+    async resolve(): Promise<KubeConnection> {
+      const cluster = kc.getCurrentCluster();
+      if (!cluster) throw new Error('kubeconfig has no current cluster');
+      const opts: https.RequestOptions & { headers?: Record<string, string> } = {};
+      await kc.applyToHTTPSOptions(opts);
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(opts.headers ?? {})) if (typeof v === 'string') headers[k] = v;
+      if (opts.auth) headers['Authorization'] = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
+      return { server: new URL(cluster.server), tls: pickTls(opts), headers };
+    },
+  };
+}
+
+function isClientNodeConfig(config: KubeConfig | KubeConnectionSource): config is KubeConfig {
+  return typeof (config as Partial<KubeConfig>).applyToHTTPSOptions === 'function';
+}
+
 export class HttpKubeClient implements KubeClient {
-  readonly #kc: KubeConfig;
+  readonly #source: KubeConnectionSource;
   readonly #options: Required<HttpKubeClientOptions>;
   #connection: Promise<Connection> | undefined;
   #requestAgent: http.Agent | undefined;
   #watchAgent: http.Agent | undefined;
 
-  constructor(kc: KubeConfig, options: HttpKubeClientOptions = {}) {
-    this.#kc = kc;
+  constructor(config: KubeConnectionSource | KubeConfig, options: HttpKubeClientOptions = {}) {
+    this.#source = isClientNodeConfig(config) ? clientNodeSource(config) : config;
     this.#options = {
       maxSockets: options.maxSockets ?? 64,
       requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
@@ -130,23 +154,38 @@ export class HttpKubeClient implements KubeClient {
     if (options.allowWatchBookmarks) query.set('allowWatchBookmarks', 'true');
     if (options.timeoutSeconds) query.set('timeoutSeconds', String(options.timeoutSeconds));
     const conn = await this.#connect();
-    const res = await this.#send(conn, 'GET', withQuery(resourcePath(type, options.namespace), query), undefined, undefined, {
-      agent: this.#agent('watch', conn),
-      signal: options.signal,
-      timeoutMs: 0,
-    });
+    let res: http.IncomingMessage;
+    try {
+      res = await this.#send(conn, 'GET', withQuery(resourcePath(type, options.namespace), query), undefined, undefined, {
+        agent: this.#agent('watch', conn),
+        signal: options.signal,
+        timeoutMs: 0,
+      });
+    } catch (error) {
+      // Aborted before the response headers arrived: a stop, not a failure (same as mid-stream).
+      if (options.signal?.aborted) return;
+      throw error;
+    }
     if (res.statusCode !== 200) throw await toApiError(res);
     await new Promise<void>((resolve, reject) => {
       const lines = createInterface({ input: res, crlfDelay: Infinity });
+      let failed = false;
       lines.on('line', (line) => {
-        if (!line) return;
+        if (!line || failed) return;
         let event: WatchEvent<T>;
         try {
           event = JSON.parse(line) as WatchEvent<T>;
         } catch {
           return;
         }
-        onEvent(event);
+        try {
+          onEvent(event);
+        } catch (error) {
+          failed = true;
+          // A throwing handler would otherwise escape through the stream's 'data' emit and crash
+          // the process; end this watch with the error instead (the informer re-watches).
+          res.destroy(error instanceof Error ? error : new Error(String(error)));
+        }
       });
       const fail = (error: Error): void => (options.signal?.aborted ? resolve() : reject(error));
       lines.on('close', () => resolve());
@@ -224,14 +263,8 @@ export class HttpKubeClient implements KubeClient {
 
   #refresh(): Promise<Connection> {
     const next = (async () => {
-      const cluster = this.#kc.getCurrentCluster();
-      if (!cluster) throw new Error('kubeconfig has no current cluster');
-      const opts: https.RequestOptions & { headers?: Record<string, string> } = {};
-      await this.#kc.applyToHTTPSOptions(opts);
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(opts.headers ?? {})) if (typeof v === 'string') headers[k] = v;
-      if (opts.auth) headers['Authorization'] = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
-      return { server: new URL(cluster.server), tls: pickTls(opts), headers, at: Date.now() };
+      const resolved = await this.#source.resolve();
+      return { server: resolved.server, tls: pickTls(resolved.tls), headers: resolved.headers, at: Date.now() };
     })();
     this.#connection = next;
     next.catch(() => {
