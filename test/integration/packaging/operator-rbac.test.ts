@@ -47,6 +47,12 @@ describe('the chart installed on a real API server', () => {
     expect(manifests.map((m) => m.kind)).toContain('MutatingAdmissionPolicy');
     await stack.cp.kubectl(['create', 'namespace', NS]);
     await stack.apply(text);
+    // The MutatingAdmissionPolicy needs the GrantRevocation schema the API server publishes a
+    // moment after the CRD: until then it answers 503 ("Resource kind ... not found").
+    await eventually('GrantRevocations admissible', async () => {
+      const probe = await stack.cp.kubectl(['create', '--dry-run=server', '-n', NS, '-f', '-'], { input: grantRevocation('probe', ['RevokeGrants']).replace(`namespace: ${TENANT}`, `namespace: ${NS}`), allowFailure: true });
+      return probe.code === 0;
+    }, 60_000);
     const got = await stack.cp.kubectl(['get', 'serviceaccount,role,rolebinding,deployment,service', '-n', NS, '-o', 'name']);
     expect(got.stdout).toContain(`serviceaccount/${serviceAccount}`);
     expect(got.stdout).toContain('deployment.apps/aio-agent-identity-operator');
@@ -70,6 +76,23 @@ describe('the chart installed on a real API server', () => {
     ] as const) expect(await canI(verb, resource, ns), `cannot ${verb} ${resource}`).toBe(false);
   });
 });
+
+function consentPolicy(allowedScopes: string[]): string {
+  return JSON.stringify({
+    apiVersion: 'agentidentity.dev/v1alpha1', kind: 'ConsentPolicy', metadata: { name: 'tenants' },
+    spec: { namespaceSelector: { matchLabels: { 'agentidentity.dev/tenant': 'a' } }, allowedScopes },
+  });
+}
+
+function agentClient(name: string, scopes: string[]): string {
+  return JSON.stringify({
+    apiVersion: 'agentidentity.dev/v1alpha1', kind: 'AgentClient', metadata: { name, namespace: TENANT },
+    spec: {
+      identityProviderRef: { name: 'embedded' }, clientName: name, grantTypes: ['client_credentials'], scopes,
+      agentMetadata: { owner: 'team-analytics', agentType: 'reporting', capabilityVersion: '1.0.0' },
+    },
+  });
+}
 
 function grantRevocation(name: string, actions: string[]): string {
   return `
@@ -106,22 +129,9 @@ apiVersion: v1
 kind: Namespace
 metadata: {name: ${TENANT}, labels: {agentidentity.dev/tenant: a}}
 ---
-apiVersion: agentidentity.dev/v1alpha1
-kind: ConsentPolicy
-metadata: {name: tenants}
-spec:
-  namespaceSelector: {matchLabels: {agentidentity.dev/tenant: a}}
-  allowedScopes: [reports:read, reports:write]
+${consentPolicy(['reports:read', 'reports:write'])}
 ---
-apiVersion: agentidentity.dev/v1alpha1
-kind: AgentClient
-metadata: {name: reporting-agent, namespace: ${TENANT}}
-spec:
-  identityProviderRef: {name: embedded}
-  clientName: Reporting agent
-  grantTypes: [client_credentials]
-  scopes: [reports:read]
-  agentMetadata: {owner: team-analytics, agentType: reporting, capabilityVersion: 1.0.0}
+${agentClient('reporting-agent', ['reports:read'])}
 `);
   }, 120_000);
 
@@ -146,30 +156,44 @@ spec:
     expect(record).not.toBeNull();
   });
 
-  it('completes GrantRevocations: revoke grants, then suspend (IdP disable, Secret delete, finalizer)', async () => {
+  it('completes GrantRevocations: revoke grants, then rotate credentials (patch of the AgentClient)', async () => {
     await stack.apply(grantRevocation('revoke', ['RevokeGrants']));
     const revoked = await waitForRevocation(stack.admin, 'revoke', TENANT, 60_000);
     // The chart's MutatingAdmissionPolicy stamped who asked.
     expect(revoked.metadata.annotations?.['agentidentity.dev/requested-by']).toBeTruthy();
-    await stack.apply(grantRevocation('suspend', ['Suspend']));
-    const suspended = await waitForRevocation(stack.admin, 'suspend', TENANT, 60_000);
-    // Suspend disables the client at the IdP and deletes the agent Secret (a Secret write), and
-    // holds through a finalizer on the GrantRevocation (a patch).
-    const results = (suspended.status?.['targets'] as { results: { action: string; outcome: string; message: string }[] }[])[0]?.results ?? [];
-    expect(results).toEqual([expect.objectContaining({ action: 'Suspend', outcome: 'Succeeded' })]);
-    expect(results[0]?.message).toContain('agent Secret reporting-agent-oauth deleted');
-    const grev = await stack.admin.get<Observed & { metadata: { finalizers?: string[] } }>(GrantRevocations, 'suspend', TENANT);
-    expect(grev?.metadata.finalizers).toContain('agentidentity.dev/suspension');
+    const before = await stack.admin.get<Observed>(AgentClients, 'reporting-agent', TENANT);
+    await stack.apply(grantRevocation('rotate', ['RotateCredentials']));
+    const rotate = await waitForRevocation(stack.admin, 'rotate', TENANT, 60_000);
+    const after = await stack.admin.get<Observed>(AgentClients, 'reporting-agent', TENANT);
+    const credentials = (a: Observed | null) => a?.status?.['credentials'] as { keyId?: string; lastRotationRequest?: string } | undefined;
+    expect(credentials(after)?.keyId).not.toBe(credentials(before)?.keyId);
+    expect(credentials(after)?.lastRotationRequest).toContain(rotate.metadata.uid);
   });
 
-  it('asks the AgentClient controller to rotate (RotateCredentials patches the rotate annotation)', async () => {
-    await stack.apply(grantRevocation('rotate', ['RotateCredentials']));
-    const grev = await eventually('rotate GrantRevocation seen', () => stack.admin.get<Observed>(GrantRevocations, 'rotate', TENANT));
-    const agent = await eventually('rotate annotation', async () => {
-      const a = await stack.admin.get<Observed>(AgentClients, 'reporting-agent', TENANT);
-      return a?.metadata.annotations?.['agentidentity.dev/rotate']?.includes(grev.metadata.uid) ? a : undefined;
-    });
-    expect(agent.metadata.annotations?.['agentidentity.dev/rotate']).toContain(grev.metadata.uid);
+  it('records a narrowing ConsentPolicy as a GrantRevocation it creates (admitted as itself)', async () => {
+    await stack.apply(agentClient('narrowed-agent', ['reports:read', 'reports:write']));
+    await waitForCondition(stack.admin, AgentClients, 'narrowed-agent', TENANT, 'Ready', 60_000);
+    await stack.apply(consentPolicy(['reports:read']));
+    const created = await eventually('GrantRevocation created by the operator', async () => {
+      const list = await stack.admin.list<Observed>(GrantRevocations, { namespace: TENANT, labelSelector: 'agentidentity.dev/agentclient=narrowed-agent' });
+      return list.items[0];
+    }, 60_000);
+    // The validating policy only admits a requested-by naming the requester: the operator itself.
+    expect(created.metadata.annotations?.['agentidentity.dev/requested-by']).toBe(`system:serviceaccount:${NS}:${serviceAccount}`);
+    await waitForRevocation(stack.admin, created.metadata.name, TENANT, 60_000);
+    const agent = await waitForCondition(stack.admin, AgentClients, 'narrowed-agent', TENANT, 'Ready', 60_000);
+    expect(agent.status?.grantedScopes).toEqual(['reports:read']);
+  });
+
+  it('suspends: the client is disabled at the IdP, the Secret deleted, the hold kept by a finalizer', async () => {
+    await stack.apply(grantRevocation('suspend', ['Suspend']));
+    const suspended = await waitForRevocation(stack.admin, 'suspend', TENANT, 60_000);
+    const results = (suspended.status?.['targets'] as { results: { action: string; outcome: string }[] }[])[0]?.results ?? [];
+    expect(results).toEqual([expect.objectContaining({ action: 'Suspend', outcome: 'Succeeded' })]);
+    await waitForCondition(stack.admin, AgentClients, 'reporting-agent', TENANT, 'Suspended', 60_000);
+    const grev = await stack.admin.get<Observed & { metadata: { finalizers?: string[] } }>(GrantRevocations, 'suspend', TENANT);
+    expect(grev?.metadata.finalizers).toContain('agentidentity.dev/suspension');
+    expect(await stack.admin.get(Secrets, 'reporting-agent-oauth', TENANT)).toBeNull();
   });
 
   it('was never refused by the API server (no 403 in the operator logs)', () => {
