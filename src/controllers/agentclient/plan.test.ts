@@ -65,6 +65,7 @@ describe('plan: registration', () => {
     ['registers after a fresh intent', obs({ record: { ...registered, clientId: undefined, intent: { op: 'register', at: 'x' } }, intentSettled: true }), 'register'],
     ['searches the IdP for an intent left by a crash', obs({ record: { ...registered, clientId: undefined, intent: { op: 'register', at: 'x' } } }), 'searchRegistrations'],
     ['does not register while a foreign Secret holds the name', obs({ secret: { ownership: 'foreign', upToDate: false } }), 'wait:SecretConflict'],
+    ['registers nothing while no scope is allowed', obs({ ceiling: evaluateCeiling({ agent: agentView(live()), namespaceLabels: undefined, policies: [], allowNoPolicy: false, tokenLifetimes: true }) }), 'wait:NoScopesAllowed'],
     ['refuses an IdP without DCR', obs({ provider: { found: true, ready: true, discovered: { ...discovered, capabilities: { ...discovered.capabilities, registration: false } } } }), 'wait:RegistrationUnsupported'],
     ['waits after a non-transient failure instead of retrying hot', obs({ blocked: { reason: 'InvalidClientMetadata', message: 'm' } }), 'wait:Blocked'],
     ['is done in steady state (no IdP call, no write)', steady(), 'done'],

@@ -93,6 +93,7 @@ export type Wait =
   | 'RegistrationUnsupported'
   | 'AuthMethodUnsupported'
   | 'Blocked'
+  | 'NoScopesAllowed'
   | 'DeletionBlocked'
   /** A GrantRevocation deleted the registration and still exists: no re-registration. */
   | 'DeletedByRevocation';
@@ -186,6 +187,10 @@ function planUnregistered(obs: Observation, record: RegistrationRecord | null): 
   const caps = obs.provider.discovered?.capabilities;
   if (caps && !caps.registration) return { wait: 'RegistrationUnsupported' };
   if (obs.secret.ownership === 'foreign') return { wait: 'SecretConflict' };
+  // ConsentPolicy allows nothing: RFC 7591 cannot register an empty ceiling (an absent `scope`
+  // means the IdP's default), so no client is registered until a policy allows a scope. An
+  // interrupted registration is still resolved first.
+  if (obs.ceiling.granted.length === 0 && (record?.intent?.op !== 'register' || obs.intentSettled)) return { wait: 'NoScopesAllowed' };
   const method = effectiveAuthMethod(obs.agent);
   const needsKey = method === 'private_key_jwt' && !record?.key;
   if (!record || record.intent?.op !== 'register' || needsKey) {

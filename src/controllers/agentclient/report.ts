@@ -90,6 +90,8 @@ function registered(obs: Observation, outcome: Outcome): CondInput {
       return { status: 'False', reason: wait, message: 'the IdP does not offer RFC 7591 dynamic client registration' };
     case 'AuthMethodUnsupported':
       return { status: 'False', reason: wait, message: 'the IdP does not accept client jwks, which private_key_jwt needs' };
+    case 'NoScopesAllowed':
+      return { status: 'False', reason: wait, message: 'no requested scope is allowed (see PolicyCompliant); the client is registered once a ConsentPolicy allows one' };
     default:
   }
   if (record?.clientId) {

@@ -7,7 +7,8 @@
  * "Affected" is every AgentClient the policy selects after the change, every one it may select
  * (an invalid selector: those AgentClients hold their ceiling and must say so), and every one
  * whose `status.policies` names it (selected before the change; also covers a deleted policy).
- * The last set is read from status rather than remembered, so it survives a restart.
+ * The last set is read from status rather than remembered, so it survives a restart; the
+ * AgentClients an invalid selector held are remembered from the policy's previous change.
  */
 import type { ConsentPolicy } from '../../api/v1alpha1/index.ts';
 import { policyInput, policySelects } from '../../policy/index.ts';
@@ -48,9 +49,20 @@ export function labelsChanged(a: KubeObject, b: KubeObject): boolean {
 // Watches are heterogeneous (as in Controller.watches); each is typed where it is written.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function consentPolicyWatches(caches: PolicyCaches): WatchSpec<any>[] {
+  // What each policy affected at its previous change: an invalid selector's "may select" set is
+  // recorded nowhere in status, and those AgentClients must be woken when it is fixed. Lost on
+  // restart, when every AgentClient is reconciled anyway.
+  const previous = new Map<string, string[]>();
   const policyWatch: WatchSpec<ConsentPolicy> = {
     source: policySpec,
-    map: (policy) => affectedAgentKeys(policy, caches),
+    map: (policy) => {
+      const name = policy.metadata?.name ?? '';
+      const now = affectedAgentKeys(policy, caches);
+      const before = previous.get(name) ?? [];
+      if (caches.policy(name)) previous.set(name, now);
+      else previous.delete(name);
+      return [...new Set([...now, ...before])];
+    },
     predicate: policySpecChanged,
   };
   const namespaceWatch: WatchSpec = {
