@@ -26,7 +26,7 @@ const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z
 function desired(state: SyncState, record: RegistrationRecord, jwks?: ClientMetadata['jwks']): ClientMetadata {
   // ConsentPolicy: register the ceiling the policies allow (not spec.scopes) and, where the IdP
   // holds them, the policy's standing lifetimes and task-scoped rules.
-  const { ceiling, ...projected } = policyMetadata(state.obs.ceiling, state.provider?.discovered?.capabilities);
+  const { ceiling, ...projected } = policyMetadata(state.obs.ceiling, state.provider?.discovered?.capabilities, record.registeredScope);
   const metadata = desiredMetadata({
     agent: state.obs.agent,
     clusterName: state.deps.clusterName,
@@ -34,6 +34,15 @@ function desired(state: SyncState, record: RegistrationRecord, jwks?: ClientMeta
     jwks: jwks ?? (record.key ? registeredJwks(record.key, record.previousKey) : undefined),
   });
   return { ...metadata, ...projected };
+}
+
+/**
+ * Whether a failed RFC 7591 registration provably created nothing: a 4xx refusal (section 3.2.2)
+ * other than 408 and 429. A 5xx (a gateway's 502/504 may follow a registration the IdP made), a
+ * 2xx we could not read, or no answer at all prove nothing.
+ */
+export function refusedRegistration(status: number | undefined): boolean {
+  return status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429;
 }
 
 function handleOf(record: RegistrationRecord): Registration['handle'] {
@@ -67,11 +76,16 @@ async function save(state: SyncState, record: RegistrationRecord): Promise<Regis
   return saved;
 }
 
-/** Records what the IdP now holds and when we last looked. */
-function observed(state: SyncState, registration: Registration | null): void {
+/**
+ * Records what the IdP now holds and, when it holds what we want (or `written`: we just sent it
+ * and it accepted), that this generation is verified. A read that found drift verifies nothing:
+ * if the PUT that follows fails, the retry must read and PUT again rather than report Ready.
+ */
+function observed(state: SyncState, registration: Registration | null, written = false): void {
   state.obs.remote = { registration };
   const record = state.obs.record;
   state.obs.drift = registration && record ? metadataDrift(desired(state, record), registration.metadata) : undefined;
+  if (!written && registration && (state.obs.drift?.length ?? 0) > 0) return;
   state.memory.verifiedGeneration = state.obs.agent.metadata.generation;
   state.memory.lastVerifiedAt = state.now();
 }
@@ -114,6 +128,7 @@ const handlers: Handlers = {
   async searchRegistrations(state) {
     const record = requireRecord(state);
     state.obs.search = await state.adapter().findBySoftwareId(record.softwareId, state.signal);
+    delete state.memory.searchNotBefore;
   },
 
   async adopt(state, { registration, extras }) {
@@ -141,8 +156,14 @@ const handlers: Handlers = {
     try {
       registration = await state.adapter().register(metadata, state.signal);
     } catch (error) {
-      // An HTTP answer (not a timeout) proves nothing was registered: no search needed next time.
-      if (isIdpError(error) && error.status !== undefined) state.memory.settledIntentAt = record.intent?.at;
+      if (isIdpError(error) && refusedRegistration(error.status)) {
+        // Only a refusal proves nothing was registered: no search needed next time.
+        state.memory.settledIntentAt = record.intent?.at;
+      } else if (isIdpError(error) && error.status === undefined) {
+        // No answer: the request may still reach the IdP. Search only once it would have timed
+        // out there too, or a registration landing late is missed and becomes an orphan.
+        state.memory.searchNotBefore = state.now() + state.requestTimeoutMs();
+      }
       throw error;
     }
     await state.hook('afterRegister');
@@ -156,7 +177,7 @@ const handlers: Handlers = {
     state.audit('register', { clientId: registration.handle.clientId });
     state.event('Normal', 'Registered', `registered at ${discovered.issuer} as client ${registration.handle.clientId}`);
     await state.hook('afterRecord');
-    observed(state, registration);
+    observed(state, registration, true);
   },
 
   async readRegistration(state) {
@@ -168,6 +189,7 @@ const handlers: Handlers = {
       if (handleChanged(record, next)) await save(state, next);
     }
     observed(state, registration);
+    if (registration && registration.metadata.software_id === record.softwareId) await deleteOrphans(state, record);
   },
 
   async updateRegistration(state, { fields }) {
@@ -178,7 +200,7 @@ const handlers: Handlers = {
     await save(state, absorb(record, registration, metadata.scope));
     state.audit('update', { clientId: record.clientId, fields });
     state.event('Normal', 'RegistrationUpdated', `updated the registration at the IdP (${fields.join(', ')})`);
-    observed(state, registration);
+    observed(state, registration, true);
   },
 
   async forgetRegistration(state) {
@@ -227,7 +249,7 @@ const handlers: Handlers = {
     state.audit('rotate', { clientId: record.clientId, keyId: pending.kid, previousKeyId: record.key?.kid });
     const previous = !record.key ? '' : immediate ? `; previous key ${record.key.kid} removed at once (GrantRevocation)` : `; previous key ${record.key.kid} stays registered until ${next.overlapUntil}`;
     state.event('Normal', 'CredentialsRotated', `new key ${pending.kid} registered${previous}`);
-    observed(state, registration);
+    observed(state, registration, true);
   },
 
   async endOverlap(state) {
@@ -240,7 +262,7 @@ const handlers: Handlers = {
     await save(state, absorb(next, registration, metadata.scope));
     state.audit('endOverlap', { clientId: record.clientId, previousKeyId: record.previousKey?.kid });
     state.event('Normal', 'PreviousKeyRemoved', `previous key ${record.previousKey?.kid ?? '?'} removed from the registration after the overlap`);
-    observed(state, registration);
+    observed(state, registration, true);
   },
 
   async declineRotation(state, { request }) {
@@ -321,10 +343,35 @@ const handlers: Handlers = {
   },
 };
 
-async function deleteOne(state: SyncState, registration: Registration, why: string): Promise<void> {
+async function deleteOne(state: SyncState, registration: Registration, why: string, reason = 'RegistrationDeleted'): Promise<void> {
   await state.adapter().delete(registration.handle, state.signal);
   state.audit('delete', { clientId: registration.handle.clientId, why });
-  state.event('Normal', 'RegistrationDeleted', `deleted ${why}: ${registration.handle.clientId}`);
+  state.event('Normal', reason, `deleted ${why}: ${registration.handle.clientId}`);
+}
+
+/**
+ * With the drift read, where the IdP can list by software_id: registrations carrying this
+ * AgentClient's exact software_id (cluster, namespace, name and uid: provably ours) other than the
+ * recorded one are orphans, e.g. a registration that reached the IdP after our request had timed
+ * out and a retry had registered again. Best effort: a failure is logged and tried next period.
+ */
+async function deleteOrphans(state: SyncState, record: RegistrationRecord): Promise<void> {
+  try {
+    const found = await state.adapter().findBySoftwareId(record.softwareId, state.signal, { exceptClientId: record.clientId });
+    for (const orphan of found ?? []) {
+      if (orphan.metadata.software_id !== record.softwareId || orphan.handle.clientId === record.clientId) continue;
+      await deleteOne(state, orphan, 'orphaned registration carrying this AgentClient\'s software_id', 'OrphanRegistrationDeleted');
+    }
+  } catch (error) {
+    const message = isIdpError(error) ? error.message : error instanceof Error ? error.message : String(error);
+    state.log.warn({ err: redactAll(message, state.secrets()) }, 'could not look for orphaned registrations; trying again next period');
+  }
+}
+
+function redactAll(message: string, secrets: string[]): string {
+  let out = message;
+  for (const secret of secrets) out = out.split(secret).join('[redacted]');
+  return out;
 }
 
 /** Applies one action. */

@@ -3,7 +3,7 @@ import type { IdpCapabilities } from '../../idp/adapter.ts';
 import type { PolicyInput } from '../../policy/index.ts';
 import { evaluateCeiling } from './ceiling.ts';
 import type { AgentView } from './ceiling.ts';
-import { ceilingStale, ceilingStatus, policyConditions, policyMetadata } from './policy.ts';
+import { ceilingStale, ceilingStatus, policyConditions, policyMetadata, registrableCeiling } from './policy.ts';
 import type { AgentClient } from './types.ts';
 
 const policy: PolicyInput = {
@@ -66,5 +66,21 @@ describe('ceilingStatus and policyConditions', () => {
     const history = [{ time: 't', added: ['code:read'], removed: [], decision: 'Initial' as const }];
     const status = ceilingStatus(agentWith(undefined), e, { decided: { change: {} as never, cause: 'spec', history }, registered: ['code:read'] });
     expect(status).toEqual({ grantedScopes: ['code:read'], ceilingHistory: history, deniedScopes: undefined, policies: ['p'] });
+  });
+});
+
+describe('an empty ceiling', () => {
+  it('keeps the registered ceiling (RFC 7591 cannot express an empty one) and says so', () => {
+    const e = evaluate(['other']);
+    expect(e.granted).toEqual([]);
+    expect(registrableCeiling(e, 'code:read code:write')).toEqual(['code:read', 'code:write']);
+    expect(registrableCeiling(e, undefined)).toEqual([]);
+    expect(ceilingStale(e, 'code:read')).toBe(false);
+    const applied = { decided: { change: {} as never, cause: 'spec' as const, history: [] }, registered: ['code:read', 'code:write'] };
+    expect(policyConditions(e, applied)[0]).toMatchObject({ status: 'False', reason: 'EmptyCeilingKept' });
+    expect(ceilingStatus(agentWith({ grantedScopes: ['code:read', 'code:write'] }), e, applied)).toMatchObject({
+      grantedScopes: ['code:read', 'code:write'],
+      deniedScopes: [{ scope: 'other', reason: 'NotAllowedByPolicy', policy: 'p' }],
+    });
   });
 });

@@ -51,13 +51,28 @@ export function evaluateAgent(deps: PolicyDeps, agent: AgentClient, capabilities
  * are left out (the TokenLifetimesProjected condition says so; task-scoped scopes are then not
  * in the ceiling at all).
  */
-export function policyMetadata(evaluation: CeilingEvaluation, capabilities: IdpCapabilities | undefined): Pick<ClientMetadata, 'token_lifetimes'> & { ceiling: string[]; task_scoped?: unknown } {
-  const out: Pick<ClientMetadata, 'token_lifetimes'> & { ceiling: string[]; task_scoped?: unknown } = { ceiling: evaluation.granted };
+export function policyMetadata(
+  evaluation: CeilingEvaluation,
+  capabilities: IdpCapabilities | undefined,
+  registeredScope?: string,
+): Pick<ClientMetadata, 'token_lifetimes'> & { ceiling: string[]; task_scoped?: unknown } {
+  const out: Pick<ClientMetadata, 'token_lifetimes'> & { ceiling: string[]; task_scoped?: unknown } = { ceiling: registrableCeiling(evaluation, registeredScope) };
   if (capabilities?.tokenLifetimes) {
     out.token_lifetimes = evaluation.projection.token_lifetimes;
     if (evaluation.projection.task_scoped) out.task_scoped = evaluation.projection.task_scoped;
   }
   return out;
+}
+
+/**
+ * The ceiling to register. RFC 7591 cannot express an empty ceiling (an absent `scope` means the
+ * IdP's default, and oidc-provider rejects an empty one), so when a policy allows nothing a
+ * registered client keeps its last ceiling at the IdP, and PolicyCompliant says so
+ * (EmptyCeilingKept); an unregistered one is not registered at all (plan.ts NoScopesAllowed).
+ */
+export function registrableCeiling(evaluation: CeilingEvaluation, registeredScope: string | undefined): string[] {
+  if (evaluation.granted.length > 0 || !registeredScope) return evaluation.granted;
+  return normalizeScopes(registeredScope.split(' ').filter(Boolean));
 }
 
 /** Identifies the registration fields the policy decides, to notice when they change. */
@@ -67,7 +82,7 @@ export function policyFingerprint(evaluation: CeilingEvaluation, capabilities: I
 
 /** Whether the registration's scope differs from the evaluated ceiling (a policy change to push). */
 export function ceilingStale(evaluation: CeilingEvaluation, registeredScope: string | undefined): boolean {
-  return registeredScope !== undefined && normalizeScopes(registeredScope.split(' ').filter(Boolean)).join(' ') !== evaluation.granted.join(' ');
+  return registeredScope !== undefined && evaluation.granted.length > 0 && normalizeScopes(registeredScope.split(' ').filter(Boolean)).join(' ') !== evaluation.granted.join(' ');
 }
 
 /** A decided change and whether its GrantRevocation exists. */
@@ -121,7 +136,7 @@ export function ceilingStatus(agent: AgentClient, evaluation: CeilingEvaluation,
     policies: evaluation.policies.length > 0 ? evaluation.policies : undefined,
   };
   if (!applied) return evaluation.held ? {} : evaluated;
-  const inForce = applied.registered.join(' ') === evaluation.granted.join(' ');
+  const inForce = applied.registered.join(' ') === evaluation.granted.join(' ') || evaluation.granted.length === 0;
   const out: Partial<AgentClientStatus> = {
     grantedScopes: applied.registered,
     ceilingHistory: applied.decided.history.length > 0 ? applied.decided.history : undefined,
@@ -138,7 +153,14 @@ export function ceilingStatus(agent: AgentClient, evaluation: CeilingEvaluation,
 /** The PolicyCompliant and TokenLifetimesProjected conditions. */
 export function policyConditions(evaluation: CeilingEvaluation, applied: AppliedChange | undefined): { type: string; status: Condition['status']; reason: string; message: string }[] {
   const pending = applied !== undefined && applied.registered.join(' ') !== evaluation.granted.join(' ') && !evaluation.held;
-  const compliant = pending
+  const kept = pending && evaluation.granted.length === 0;
+  const compliant = kept
+    ? {
+        status: 'False' as const,
+        reason: 'EmptyCeilingKept',
+        message: `${evaluation.policyCompliant.message}; an empty ceiling cannot be registered (RFC 7591), so the IdP keeps ${applied?.registered.join(' ') ?? ''}: revoke its grants with a GrantRevocation, or delete the AgentClient`,
+      }
+    : pending
     ? { status: 'Unknown' as const, reason: 'CeilingPending', message: `the IdP still holds ${applied.registered.join(' ') || '(none)'}; registering ${evaluation.granted.join(' ') || '(none)'}` }
     : evaluation.policyCompliant;
   return [

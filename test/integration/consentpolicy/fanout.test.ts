@@ -95,4 +95,15 @@ describe('ConsentPolicy fan-out', () => {
     await env.patchPolicy(broken, { spec: { selector: { matchLabels: { 'bad key!': null, nowhere: 'true' } } } });
     await all(fleetNames, (a) => granted(a) === 'metrics:read metrics:write' && condition(a, 'PolicyCompliant')?.status === 'True', 'ceilings follow again', 90_000);
   });
+
+  it('says so when a policy allows nothing for a registered client (an empty ceiling cannot be registered)', async () => {
+    await env.patchPolicy(policyName, { spec: { allowedScopes: [] } });
+    const kept = await all(fleetNames.slice(0, 5), (a) => condition(a, 'PolicyCompliant')?.reason === 'EmptyCeilingKept', 'EmptyCeilingKept');
+    for (const agent of kept) {
+      expect(condition(agent, 'PolicyCompliant')?.status).toBe('False');
+      expect(condition(agent, 'PolicyCompliant')?.message).toContain('the IdP keeps metrics:read metrics:write');
+      expect(condition(agent, 'Ready')?.status).toBe('True');
+      expect(agent.status?.deniedScopes?.map((d) => d.reason)).toEqual(['NotAllowedByPolicy', 'NotAllowedByPolicy']);
+    }
+  });
 });
