@@ -1,6 +1,6 @@
 /**
- * Proof that the chart's RBAC is enough, and no more than needed: the chart's objects are
- * installed for real on a control plane of this file's own (with the beta MutatingAdmissionPolicy
+ * Proof that the chart's RBAC is enough, and no more than needed: the chart is installed by
+ * `helm install` on a control plane of this file's own (with the beta MutatingAdmissionPolicy
  * API on, so `admissionPolicies.mutating: auto` installs it), a token is minted for the chart's
  * ServiceAccount by the TokenRequest API, and the whole operator (every registered controller,
  * unscoped, leader election on) runs in-process under that identity against a real embedded IdP.
@@ -15,7 +15,7 @@ import {
   AgentClients, GrantRevocations, IdentityProviders, eventually, forbiddenLines, startStack, waitForCondition, waitForRevocation,
 } from '../../support/stack.ts';
 import type { Observed, Stack } from '../../support/stack.ts';
-import { find, parseManifests, renderChart, runHelm } from './tools.ts';
+import { CHART, find, parseManifests, runHelm } from './tools.ts';
 
 const NS = 'agent-identity-system';
 const TENANT = 'tenant-a';
@@ -40,13 +40,19 @@ const canI = async (verb: string, resource: string, namespace?: string): Promise
 };
 
 describe('the chart installed on a real API server', () => {
-  it('applies every rendered object, the mutating admission policy included (auto, API served)', async () => {
-    const text = await renderChart('aio', NS, ['operator.clusterName=rbac-proof'], ['--api-versions', 'admissionregistration.k8s.io/v1beta1/MutatingAdmissionPolicy']);
-    const manifests = parseManifests(text);
+  it('installs with helm install: the mutating policy too, since this cluster serves its API (auto)', async () => {
+    const install = await runHelm([
+      'install', 'aio', CHART, '--kubeconfig', stack.cp.kubeconfigPath, '--namespace', NS, '--create-namespace',
+      '--skip-crds', '--set', 'operator.clusterName=rbac-proof',
+    ]);
+    expect(install.stderr).toBe('');
+    expect(install.code).toBe(0);
+    expect(install.stdout).toContain('STATUS: deployed');
+    expect(install.stdout).toContain('mutating (requester stamp) installed');
+    const manifest = await runHelm(['get', 'manifest', 'aio', '--kubeconfig', stack.cp.kubeconfigPath, '--namespace', NS]);
+    const manifests = parseManifests(manifest.stdout);
     serviceAccount = find(manifests, 'ServiceAccount').metadata.name;
-    expect(manifests.map((m) => m.kind)).toContain('MutatingAdmissionPolicy');
-    await stack.cp.kubectl(['create', 'namespace', NS]);
-    await stack.apply(text);
+    expect(manifests.map((m) => m.kind)).toEqual(expect.arrayContaining(['MutatingAdmissionPolicy', 'ValidatingAdmissionPolicy', 'ClusterRole', 'Role']));
     // The MutatingAdmissionPolicy needs the GrantRevocation schema the API server publishes a
     // moment after the CRD: until then it answers 503 ("Resource kind ... not found").
     await eventually('GrantRevocations admissible', async () => {
