@@ -17,7 +17,6 @@ import { Secrets } from '../../runtime/kube/types.ts';
 import type { SecretObject } from '../../runtime/kube/types.ts';
 import type { AgentClient } from '../agentclient/types.ts';
 import { agentSecretName, secretOwnership } from '../agentclient/secret.ts';
-import type { SecretLike } from '../agentclient/secret.ts';
 import { immediateRotationRequest, isImmediateRotationRequest } from './suspension.ts';
 import { AgentClients, ROTATE_ANNOTATION } from './types.ts';
 import type { ActionResult, GrantRevocation, Outcome, RevocationAction } from './types.ts';
@@ -140,7 +139,7 @@ async function removeAgentSecret(client: KubeClient, agentClient: AgentClient): 
   const name = agentSecretName(agentClient);
   const namespace = agentClient.metadata.namespace;
   const secret = await client.get<SecretObject>(Secrets, name, namespace);
-  const ownership = secretOwnership(agentClient, (secret ?? undefined) as SecretLike | undefined);
+  const ownership = secretOwnership(agentClient, (secret ?? undefined));
   if (ownership === 'absent') return `agent Secret ${name} absent`;
   if (ownership === 'foreign') return `Secret ${name} is not owned by this AgentClient and was left alone`;
   // Preconditioned on uid: never delete a same-named Secret created in between by someone else.

@@ -14,7 +14,6 @@ import type { Logger } from 'pino';
 import type { Controller } from '../../runtime/controller.ts';
 import type { EventRecorder } from '../../runtime/events.ts';
 import type { InformerFactory } from '../../runtime/informers.ts';
-import type { Informer } from '../../runtime/informer/informer.ts';
 import type { KubeClient } from '../../runtime/kube/client.ts';
 import type { KubeObject } from '../../runtime/kube/types.ts';
 import type { Clock } from '../../runtime/clock.ts';
@@ -66,8 +65,8 @@ function agentClientChanged(a: AgentClient, b: AgentClient): boolean {
 
 export function createGrantRevocationController(options: GrantRevocationControllerOptions): Controller<KubeObject> {
   const scope = options.namespace === undefined ? {} : { namespace: options.namespace };
-  const grevInformer = options.informers.get({ type: GrantRevocations, ...scope }) as unknown as Informer<KubeObject>;
-  const agentInformer = options.informers.get({ type: AgentClients, ...scope }) as unknown as Informer<KubeObject>;
+  const grevInformer = options.informers.get({ type: GrantRevocations, ...scope });
+  const agentInformer = options.informers.get({ type: AgentClients, ...scope });
   agentInformer.addIndexer(CLIENT_ID_INDEX, (obj) => clientIdOf(obj as unknown as AgentClient));
   const grevs = (ns: string): GrantRevocation[] => grevInformer.list(ns) as unknown as GrantRevocation[];
   const caches: Caches = {

@@ -29,7 +29,7 @@ export interface HoldsView {
 
 /** `agents` is the AgentClient controller's own informer (its keys are what the watch yields). */
 export function revocationHolds(informers: InformerFactory, agents: Informer<KubeObject>): HoldsView {
-  const grevs = informers.get({ type: GrantRevocations }) as unknown as Informer<KubeObject>;
+  const grevs = informers.get({ type: GrantRevocations });
   const inNamespace = (ns: string): GrantRevocation[] => grevs.list(ns) as unknown as GrantRevocation[];
   return {
     holds(agentClient) {

@@ -47,7 +47,7 @@ async function liftOne(deps: SyncDeps, grev: GrantRevocation, lift: Lift, signal
   const grevName = `${grev.metadata.namespace}/${grev.metadata.name}`;
   if (lift.stillHeldBy.length > 0) {
     const others = lift.stillHeldBy.map((h) => h.name).join(', ');
-    void deps.recorder.event(lift.agentClient as never, 'Normal', 'SuspensionStillHeld', `GrantRevocation ${grevName} deleted; still suspended by ${others}`);
+    void deps.recorder.event(lift.agentClient, 'Normal', 'SuspensionStillHeld', `GrantRevocation ${grevName} deleted; still suspended by ${others}`);
     return undefined;
   }
   const idp = lift.agentClient.spec.identityProviderRef.name;
@@ -71,7 +71,7 @@ async function liftOne(deps: SyncDeps, grev: GrantRevocation, lift: Lift, signal
     ...(why ? { liftReason: why } : {}),
   }));
   const message = `suspension by GrantRevocation ${grevName} lifted by ${actor}${why ? ` (${why})` : ''}: ${note}`;
-  void deps.recorder.event(lift.agentClient as never, 'Normal', 'SuspensionLifted', message);
+  void deps.recorder.event(lift.agentClient, 'Normal', 'SuspensionLifted', message);
   void deps.recorder.event(asKube(grev), 'Normal', 'SuspensionLifted', message);
   return undefined;
 }

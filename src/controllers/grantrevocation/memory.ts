@@ -25,7 +25,7 @@ export class SuspensionMemory {
 
   remember(grevKey: string, agentClient: AgentClient): void {
     let targets = this.#seen.get(grevKey);
-    if (!targets) this.#seen.set(grevKey, (targets = new Map()));
+    if (!targets) this.#seen.set(grevKey, (targets = new Map<string, string>()));
     targets.set(agentClient.metadata.name, fingerprint(agentClient));
   }
 

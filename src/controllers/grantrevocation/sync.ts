@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../runtime/clock.ts';
 import type { EventRecorder } from '../../runtime/events.ts';
 import { ensureFinalizer } from '../../runtime/finalizers.ts';
+import { describeError } from '../../runtime/informer/informer.ts';
 import type { KubeClient } from '../../runtime/kube/client.ts';
 import type { KubeObject } from '../../runtime/kube/types.ts';
 import { patchStatusIfChanged } from '../../runtime/status.ts';
@@ -59,7 +60,7 @@ export interface SyncDeps {
 
 export const iso = (clock: Clock): string => new Date(clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-export const asKube = (grev: GrantRevocation): KubeObject => grev as unknown as KubeObject;
+export const asKube = (grev: GrantRevocation): KubeObject => grev;
 
 const EVENT_REASON: Record<ActionResult['action'], string> = {
   RevokeGrants: 'GrantsRevoked',
@@ -90,27 +91,11 @@ export async function syncGrantRevocation(deps: SyncDeps, key: string, signal: A
     await liftSuspensions(deps, cached, signal);
     return {};
   }
-  let grev = cached;
-  const wantsFinalizer = grev.spec.actions.includes('Suspend') && !grev.metadata.finalizers?.includes(SUSPENSION_FINALIZER);
-  const firstPlan = resolveTargets(grev, candidates(deps.caches, grev));
-  const cachedSteps = planSteps(grev, firstPlan.targets, { suspensionAsserted: (a) => deps.memory.asserted(key, a) });
-  const cacheFresh = deps.versions.fresh(key, grev.metadata.uid, grev.metadata.resourceVersion, grev.status !== undefined);
-  if ((cachedSteps.length > 0 || wantsFinalizer) && !cacheFresh) {
-    const fresh = await deps.client.get<KubeObject>(GrantRevocations, grev.metadata.name, grev.metadata.namespace);
-    if (!fresh) return {};
-    grev = fresh as unknown as GrantRevocation;
-    if (grev.metadata.deletionTimestamp) return {};
-  }
-  // The finalizer goes on before any IdP call, so deleting the object can never skip the lift.
-  if (grev.spec.actions.includes('Suspend')) {
-    const updated = await ensureFinalizer(deps.client, GrantRevocations, asKube(grev), SUSPENSION_FINALIZER);
-    if (updated) {
-      grev = updated as unknown as GrantRevocation;
-      deps.versions.wrote(key, grev.metadata.uid, grev.metadata.resourceVersion);
-    }
-  }
+  const grev = await prepare(deps, key, cached);
+  if (!grev) return {};
+  const asserted = { suspensionAsserted: (a: AgentClient) => deps.memory.asserted(key, a) };
   const resolution = resolveTargets(grev, candidates(deps.caches, grev));
-  const steps = planSteps(grev, resolution.targets, { suspensionAsserted: (a) => deps.memory.asserted(key, a) });
+  const steps = planSteps(grev, resolution.targets, asserted);
 
   const writer = new StatusWriter(deps, grev);
   const startedAt = grev.status?.startTime ?? iso(deps.clock);
@@ -118,28 +103,58 @@ export async function syncGrantRevocation(deps: SyncDeps, key: string, signal: A
   const waiting = await applySteps(deps, writer, steps, signal);
 
   const current = writer.grev;
-  const remaining = planSteps(current, resolution.targets, { suspensionAsserted: (a) => deps.memory.asserted(key, a) }).length;
   const ready = readyState({
     ...(resolution.problem ? { problem: resolution.problem } : {}),
     tally: tally(current, resolution.targets),
-    remaining,
+    remaining: planSteps(current, resolution.targets, asserted).length,
     ...(waiting ? { waiting: waiting.waiting } : {}),
     holdsSuspension: grev.spec.actions.includes('Suspend'),
   });
-  const wasCompleted = cached.status?.phase === 'Completed';
   writer.update((s) => summarize(s, { grev: current, ready, now: iso(deps.clock) }));
   await writer.flush();
-  const phase = writer.grev.status?.phase;
-  if (phase === 'Completed' && !wasCompleted) {
-    const created = Date.parse(grev.metadata.creationTimestamp ?? '');
-    if (!Number.isNaN(created)) deps.observeLatency?.(Math.max(0, deps.clock.now() - created) / 1000);
-    void deps.recorder.event(asKube(writer.grev), 'Normal', 'Completed', ready.message);
-  }
-  if (phase === 'Failed' && cached.status?.phase !== 'Failed') {
-    void deps.recorder.event(asKube(writer.grev), 'Warning', ready.reason, ready.message);
-  }
-  if (waiting?.error !== undefined) throw waiting.error;
+  announce(deps, cached, writer.grev, ready);
+  if (waiting?.error !== undefined) throw waiting.error instanceof Error ? waiting.error : new RetryLater(describeError(waiting.error));
   return waiting ? { requeueAfter: HANDOFF_RECHECK_MS } : {};
+}
+
+/**
+ * The object to act on: re-read directly when the cached plan has work and the cache may lag
+ * behind our own last write; the suspension finalizer added before any IdP call, so deleting the
+ * object can never skip the lift. Resolves undefined when it is gone or being deleted.
+ */
+async function prepare(deps: SyncDeps, key: string, cached: GrantRevocation): Promise<GrantRevocation | undefined> {
+  let grev = cached;
+  const suspends = grev.spec.actions.includes('Suspend');
+  const wantsFinalizer = suspends && !grev.metadata.finalizers?.includes(SUSPENSION_FINALIZER);
+  const cachedSteps = planSteps(grev, resolveTargets(grev, candidates(deps.caches, grev)).targets, { suspensionAsserted: (a) => deps.memory.asserted(key, a) });
+  const cacheFresh = deps.versions.fresh(key, grev.metadata.uid, grev.metadata.resourceVersion, grev.status !== undefined);
+  if ((cachedSteps.length > 0 || wantsFinalizer) && !cacheFresh) {
+    const fresh = await deps.client.get<KubeObject>(GrantRevocations, grev.metadata.name, grev.metadata.namespace);
+    if (!fresh) return undefined;
+    grev = fresh as unknown as GrantRevocation;
+    if (grev.metadata.deletionTimestamp) return undefined;
+  }
+  if (suspends) {
+    const updated = await ensureFinalizer(deps.client, GrantRevocations, asKube(grev), SUSPENSION_FINALIZER);
+    if (updated) {
+      grev = updated as unknown as GrantRevocation;
+      deps.versions.wrote(key, grev.metadata.uid, grev.metadata.resourceVersion);
+    }
+  }
+  return grev;
+}
+
+/** Events and the latency metric when the phase turns terminal. */
+function announce(deps: SyncDeps, before: GrantRevocation, after: GrantRevocation, ready: { reason: string; message: string }): void {
+  const phase = after.status?.phase;
+  if (phase === 'Completed' && before.status?.phase !== 'Completed') {
+    const created = Date.parse(after.metadata.creationTimestamp ?? '');
+    if (!Number.isNaN(created)) deps.observeLatency?.(Math.max(0, deps.clock.now() - created) / 1000);
+    void deps.recorder.event(asKube(after), 'Normal', 'Completed', ready.message);
+  }
+  if (phase === 'Failed' && before.status?.phase !== 'Failed') {
+    void deps.recorder.event(asKube(after), 'Warning', ready.reason, ready.message);
+  }
 }
 
 interface WaitingOutcome {
@@ -206,7 +221,7 @@ async function applyTarget(deps: SyncDeps, writer: StatusWriter, steps: Step[], 
     const reason = result.outcome === 'Succeeded' ? EVENT_REASON[step.action] : `${step.action}${result.outcome}`;
     const text = `${step.action} on AgentClient ${agentClient.metadata.name}: ${result.message ?? result.outcome}`;
     void deps.recorder.event(asKube(grev), type, reason, text);
-    void deps.recorder.event(agentClient as unknown as KubeObject, type, reason, `GrantRevocation ${writer.key} (${grev.spec.reason}): ${result.message ?? result.outcome}`);
+    void deps.recorder.event(agentClient, type, reason, `GrantRevocation ${writer.key} (${grev.spec.reason}): ${result.message ?? result.outcome}`);
     writer.update((s) => recordResult(s, agentClient.metadata.name, step.clientId, result));
     if (flushLast || index < steps.length - 1) await writer.flush();
   }

@@ -54,16 +54,16 @@ describe('RevokeGrants', () => {
     expect(g.status?.conditions?.find((c) => c.type === 'Complete')).toMatchObject({ status: 'True' });
     expect(g.status?.targets).toHaveLength(1);
     expect(g.status?.targets?.[0]?.clientId).toBe(coding.clientId);
-    expect(result(g, 'coding-agent')).toEqual([
-      expect.objectContaining({ action: 'RevokeGrants', outcome: 'Succeeded', grantsRevoked: 2, call: expect.any(String) }),
-    ]);
+    expect(result(g, 'coding-agent')).toHaveLength(1);
+    expect(result(g, 'coding-agent')[0]).toMatchObject({ action: 'RevokeGrants', outcome: 'Succeeded', grantsRevoked: 2, call: 'DELETE /admin/grants' });
     expect(result(g, 'coding-agent')[0]?.tokensRevoked).toBeGreaterThanOrEqual(4);
 
     const audit = env.logs.audits().filter((a) => a['grantRevocation'] === `${env.namespace}/revoke-all`);
-    expect(audit).toEqual([expect.objectContaining({
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({
       action: 'RevokeGrants', clientId: coding.clientId, subject: '*', actor: 'oncall@example.com', idp: 'dev', outcome: 'Succeeded',
-      reason: 'coding-agent leaked a token', incidentRef: 'INC-1', counts: expect.objectContaining({ grantsRevoked: 2 }),
-    })]);
+      reason: 'coding-agent leaked a token', incidentRef: 'INC-1', counts: { grantsRevoked: 2 },
+    });
     const events = await env.waitFor('Events', async () => {
       const list = await env.events();
       const reasons = list.filter((e) => e.reason === 'GrantsRevoked');
@@ -124,7 +124,8 @@ describe('RevokeGrants', () => {
         return x?.status?.phase === 'Failed' ? x : undefined;
       });
       expect(g.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'Unsupported' });
-      expect(result(g, 'coding-agent')[0]).toMatchObject({ outcome: 'Unsupported', message: expect.stringContaining('cannot revoke') });
+      expect(result(g, 'coding-agent')[0]?.outcome).toBe('Unsupported');
+      expect(result(g, 'coding-agent')[0]?.message).toContain('cannot revoke');
     } finally {
       delete env.capabilityOverrides.revokeSubjectGrants;
     }
