@@ -72,10 +72,11 @@ export interface ConsentView {
   account: string;
 }
 
+// Keys as the operator registers them in `agent_metadata` (RFC 7591 style snake_case).
 const AGENT_FIELDS: Array<[string, string]> = [
   ['owner', 'Owner'],
-  ['agentType', 'Agent type'],
-  ['capabilityVersion', 'Capability version'],
+  ['agent_type', 'Agent type'],
+  ['capability_version', 'Capability version'],
   ['description', 'Description'],
   ['contact', 'Contact'],
 ];

@@ -47,7 +47,7 @@ function agentMetadata(
     redirect_uris: [],
     response_types: [],
     software_id: uniqueSoftwareId('agent'),
-    agent_metadata: { owner: 'team-a', agentType: 'triage', capabilityVersion: '1' },
+    agent_metadata: { owner: 'team-a', agent_type: 'triage', capability_version: '1' },
     ...overrides,
   };
 }

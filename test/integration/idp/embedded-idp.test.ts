@@ -39,7 +39,7 @@ beforeAll(async () => {
     scope: 'notes.read notes.write notes.share',
     token_endpoint_auth_method: 'client_secret_basic',
     software_id: 'cluster/ns/notes/uid-1',
-    agent_metadata: { owner: 'team-docs', agentType: 'writer', capabilityVersion: '2.1' },
+    agent_metadata: { owner: 'team-docs', agent_type: 'writer', capability_version: '2.1' },
     token_lifetimes: { access_token: 120, refresh_token: 600 },
   });
   rs = await adapter.register({
@@ -69,8 +69,8 @@ describe('embedded IdP consent', () => {
     const page = first.consentPage ?? '';
     expect(page).toContain('Release Notes Agent is requesting access');
     expect(page).toContain('data-field="owner">team-docs');
-    expect(page).toContain('data-field="agentType">writer');
-    expect(page).toContain('data-field="capabilityVersion">2.1');
+    expect(page).toContain('data-field="agent_type">writer');
+    expect(page).toContain('data-field="capability_version">2.1');
     expect(requestedOn(page)).toEqual(['notes.read']);
     expect(first.tokens?.scope).toBe('notes.read');
     expect(first.tokens?.access_token.split('.').length).toBe(1); // opaque, not a JWT
