@@ -23,7 +23,7 @@ export interface RevocationHolds {
 }
 
 export interface HoldsView {
-  holds(agentClient: AgentClient): RevocationHolds;
+  holds: (agentClient: AgentClient) => RevocationHolds;
   watch: WatchSpec<KubeObject>;
 }
 
@@ -32,7 +32,7 @@ export function revocationHolds(informers: InformerFactory, agents: Informer<Kub
   const grevs = informers.get({ type: GrantRevocations });
   const inNamespace = (ns: string): GrantRevocation[] => grevs.list(ns) as unknown as GrantRevocation[];
   return {
-    holds(agentClient) {
+    holds: (agentClient) => {
       const list = inNamespace(agentClient.metadata.namespace);
       return { suspendedBy: activeSuspensions(agentClient, list), deletedBy: registrationDeletions(agentClient, list) };
     },
