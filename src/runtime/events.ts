@@ -18,7 +18,10 @@ import type { KubeObject } from './kube/types.ts';
 export type EventType = 'Normal' | 'Warning';
 
 export interface EventRecorder {
-  /** Fire and forget: failures are logged, never thrown (an Event is not worth failing a reconcile). */
+  /**
+   * Failures are logged, never thrown (an Event is not worth failing a reconcile). With the
+   * background recorder the promise resolves once the Event is queued, not sent.
+   */
   event(obj: KubeObject, type: EventType, reason: string, message: string): Promise<void>;
 }
 
@@ -58,68 +61,134 @@ export function scrubMessage(message: string): string {
 
 const timestamp = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
+/** What one Event is about and says, with how often it happened: the unit both recorders send. */
+export interface Occurrence {
+  /** Aggregation key: (object, type, reason, message). */
+  key: string;
+  involvedObject: {
+    apiVersion: string | undefined;
+    kind: string | undefined;
+    name: string | undefined;
+    namespace: string | undefined;
+    uid: string | undefined;
+    resourceVersion: string | undefined;
+  };
+  namespace: string;
+  type: EventType;
+  reason: string;
+  message: string;
+  count: number;
+  firstAt: number;
+  lastAt: number;
+}
+
+/** Build an occurrence (message scrubbed; only the object's reference is kept, not the object). */
+export function occurrence(obj: KubeObject, type: EventType, reason: string, rawMessage: string, now: number, clusterScopedNamespace = 'default'): Occurrence {
+  const message = scrubMessage(rawMessage);
+  const meta = obj.metadata ?? {};
+  return {
+    key: JSON.stringify([meta.uid ?? `${meta.namespace}/${meta.name}`, type, reason, message]),
+    involvedObject: {
+      apiVersion: obj.apiVersion,
+      kind: obj.kind,
+      name: meta.name,
+      namespace: meta.namespace,
+      uid: meta.uid,
+      resourceVersion: meta.resourceVersion,
+    },
+    namespace: meta.namespace ?? clusterScopedNamespace,
+    type,
+    reason,
+    message,
+    count: 1,
+    firstAt: now,
+    lastAt: now,
+  };
+}
+
+/**
+ * Writes occurrences as core/v1 Events, aggregating with Events it wrote earlier in the window
+ * (a repeat bumps `count` and `lastTimestamp` instead of creating another Event). Throws on an
+ * API failure; callers decide whether that matters.
+ */
+export class EventWriter {
+  readonly #client: KubeClient;
+  readonly #component: string;
+  readonly #window: number;
+  readonly #cacheSize: number;
+  readonly #seen = new Map<string, Seen>();
+
+  constructor(client: KubeClient, options: Pick<EventRecorderOptions, 'component' | 'aggregationWindowMs' | 'cacheSize'>) {
+    this.#client = client;
+    this.#component = options.component;
+    this.#window = options.aggregationWindowMs ?? 600_000;
+    this.#cacheSize = options.cacheSize ?? 4096;
+  }
+
+  async write(o: Occurrence): Promise<void> {
+    const previous = this.#seen.get(o.key);
+    if (previous && o.lastAt - previous.at < this.#window) {
+      const count = previous.count + o.count;
+      try {
+        await this.#client.patch(CoreEvents, previous.name, previous.namespace, 'merge', { count, lastTimestamp: timestamp(o.lastAt) });
+        this.#remember(o.key, { ...previous, count, at: o.lastAt });
+        return;
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+        // The Event expired (TTL, default 1 h): fall through and create a fresh one.
+      }
+    }
+    const name = `${o.involvedObject.name ?? 'object'}.${randomBytes(8).toString('hex')}`;
+    await this.#client.create(CoreEvents, {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name, namespace: o.namespace },
+      involvedObject: o.involvedObject,
+      type: o.type,
+      reason: o.reason,
+      message: o.message,
+      count: o.count,
+      firstTimestamp: timestamp(o.firstAt),
+      lastTimestamp: timestamp(o.lastAt),
+      source: { component: this.#component },
+      reportingComponent: this.#component,
+      reportingInstance: this.#component,
+    });
+    this.#remember(o.key, { name, namespace: o.namespace, count: o.count, firstTimestamp: timestamp(o.firstAt), at: o.lastAt });
+  }
+
+  #remember(key: string, entry: Seen): void {
+    this.#seen.delete(key);
+    this.#seen.set(key, entry);
+    if (this.#seen.size > this.#cacheSize) {
+      const oldest = this.#seen.keys().next();
+      if (!oldest.done) this.#seen.delete(oldest.value);
+    }
+  }
+}
+
+/** Log a failed Event write (an Event is not worth failing anything for). */
+export function logEventFailure(log: Logger, o: Occurrence, error: unknown): void {
+  const ref = o.involvedObject;
+  log.warn({ err: describeError(error), reason: o.reason, object: `${ref.namespace ?? ''}/${ref.name ?? ''}` }, 'could not record Event');
+}
+
+/**
+ * A recorder that writes each Event before its promise resolves: for tests and tools. The
+ * operator's controllers get the background one (`event-queue.ts`), which never makes a
+ * reconcile wait for the API server.
+ */
 export function createEventRecorder(client: KubeClient, log: Logger, options: EventRecorderOptions): EventRecorder {
   const clock = options.clock ?? realClock;
-  const window = options.aggregationWindowMs ?? 600_000;
-  const cacheSize = options.cacheSize ?? 4096;
-  const seen = new Map<string, Seen>();
-
+  const writer = new EventWriter(client, options);
   return {
-    async event(obj, type, reason, rawMessage) {
-      const message = scrubMessage(rawMessage);
-      const meta = obj.metadata ?? {};
-      const namespace = meta.namespace ?? options.clusterScopedNamespace ?? 'default';
-      const cacheKey = JSON.stringify([meta.uid ?? `${meta.namespace}/${meta.name}`, type, reason, message]);
-      const now = clock.now();
-      const previous = seen.get(cacheKey);
+    async event(obj, type, reason, message) {
+      const o = occurrence(obj, type, reason, message, clock.now(), options.clusterScopedNamespace);
       try {
-        if (previous && now - previous.at < window) {
-          const count = previous.count + 1;
-          try {
-            await client.patch(CoreEvents, previous.name, previous.namespace, 'merge', { count, lastTimestamp: timestamp(now) });
-            remember(cacheKey, { ...previous, count, at: now });
-            return;
-          } catch (error) {
-            if (!isNotFound(error)) throw error;
-            // The Event expired (TTL, default 1 h): fall through and create a fresh one.
-          }
-        }
-        const name = `${meta.name ?? 'object'}.${randomBytes(8).toString('hex')}`;
-        await client.create(CoreEvents, {
-          apiVersion: 'v1',
-          kind: 'Event',
-          metadata: { name, namespace },
-          involvedObject: {
-            apiVersion: obj.apiVersion,
-            kind: obj.kind,
-            name: meta.name,
-            namespace: meta.namespace,
-            uid: meta.uid,
-            resourceVersion: meta.resourceVersion,
-          },
-          type,
-          reason,
-          message,
-          count: 1,
-          firstTimestamp: timestamp(now),
-          lastTimestamp: timestamp(now),
-          source: { component: options.component },
-          reportingComponent: options.component,
-          reportingInstance: options.component,
-        });
-        remember(cacheKey, { name, namespace, count: 1, firstTimestamp: timestamp(now), at: now });
+        await writer.write(o);
       } catch (error) {
-        log.warn({ err: describeError(error), reason, object: `${meta.namespace ?? ''}/${meta.name ?? ''}` }, 'could not record Event');
+        logEventFailure(log, o, error);
       }
     },
   };
-
-  function remember(key: string, entry: Seen): void {
-    seen.delete(key);
-    seen.set(key, entry);
-    if (seen.size > cacheSize) {
-      const oldest = seen.keys().next();
-      if (!oldest.done) seen.delete(oldest.value);
-    }
-  }
 }

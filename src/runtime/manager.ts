@@ -2,15 +2,15 @@
  * The Manager owns what controllers share: the API client, informers (one per kind/selector),
  * metrics, the Event recorder and leader election. Start order: informers, wait for every cache
  * to sync, then (once leading, when leader election is on) start every controller's workers.
- * Stop order: stop taking work, let in-flight reconciles finish within a deadline, release the
- * lease, stop informers.
+ * Stop order: stop taking work, let in-flight reconciles finish within a deadline, send the queued
+ * Events (within what is left of the deadline), release the lease, stop informers.
  */
 import type { Logger } from 'pino';
 import { realClock } from './clock.ts';
 import type { Clock } from './clock.ts';
 import type { AnyController } from './controller.ts';
-import { createEventRecorder } from './events.ts';
-import type { EventRecorder } from './events.ts';
+import { createBackgroundEventRecorder } from './event-queue.ts';
+import type { BackgroundEventRecorder } from './event-queue.ts';
 import type { Probe } from './http-server.ts';
 import { InformerFactory } from './informers.ts';
 import type { KubeClient } from './kube/client.ts';
@@ -46,7 +46,8 @@ export class Manager {
   readonly clock: Clock;
   readonly metrics: Metrics;
   readonly informers: InformerFactory;
-  readonly recorder: EventRecorder;
+  /** Queues Events; background senders write them (never on a reconcile's critical path). */
+  readonly recorder: BackgroundEventRecorder;
   readonly #options: ManagerOptions;
   readonly #runners = new Map<string, ControllerRunner>();
   readonly #elector: LeaderElector | undefined;
@@ -61,9 +62,10 @@ export class Manager {
     this.clock = options.clock ?? realClock;
     this.metrics = options.metrics ?? createMetrics();
     this.informers = new InformerFactory(options.client, options.log, options.clock);
-    this.recorder = createEventRecorder(options.client, options.log, {
+    this.recorder = createBackgroundEventRecorder(options.client, options.log, {
       component: options.component ?? 'agent-identity-operator',
       clock: this.clock,
+      onDropped: () => this.metrics.eventsDropped.inc(),
       ...(options.eventNamespace ? { clusterScopedNamespace: options.eventNamespace } : {}),
     });
     if (options.leaderElection) {
@@ -102,6 +104,8 @@ export class Manager {
   /** Wait until every queue is empty and nothing runs (tests, benchmarks). */
   async idle(): Promise<void> {
     await Promise.all([...this.#runners.values()].map((r) => r.queue.idle()));
+    // Events queued by those reconciles are part of their work (tests count writes after this).
+    await this.recorder.flush(30_000);
   }
 
   isLeader(): boolean {
@@ -141,8 +145,13 @@ export class Manager {
   /** Graceful stop: finish in-flight work (up to the deadline), release the lease, stop informers. */
   stop(deadlineMs = this.#options.shutdownDeadlineMs ?? 20_000): Promise<void> {
     this.#stopping ??= (async () => {
+      const started = Date.now();
       const results = await Promise.all([...this.#runners.values()].map((r) => r.stop(deadlineMs)));
       if (results.some((r) => !r.drained)) this.log.warn('shutdown deadline passed with reconciles still running');
+      const backlog = this.recorder.backlog;
+      if (!(await this.recorder.flush(Math.max(1000, deadlineMs - (Date.now() - started))))) {
+        this.log.warn({ backlog, unsent: this.recorder.backlog }, 'shutdown: queued Events not all sent');
+      }
       await this.#elector?.stop();
       await this.informers.stop();
       this.log.info('manager stopped');

@@ -16,6 +16,8 @@ export interface Metrics {
   readonly idpRequestDuration: Histogram<'idp' | 'operation' | 'status'>;
   /** From a GrantRevocation's creation to its completion at the IdP. */
   readonly revocationLatency: Histogram<string>;
+  /** Events not recorded because the background Event queue was full (event-queue.ts). */
+  readonly eventsDropped: Counter<string>;
   /** Register a callback that reports queue depths on each scrape. */
   addDepthSource(source: () => Iterable<{ controller: string; lane: string; depth: number }>): void;
 }
@@ -67,6 +69,11 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       name: 'agentidentity_revocation_latency_seconds',
       help: 'Time from a GrantRevocation being created to its completion at the IdP',
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
+      registers: [registry],
+    }),
+    eventsDropped: new Counter({
+      name: 'agentidentity_events_dropped_total',
+      help: 'Events dropped because the background Event queue was full',
       registers: [registry],
     }),
     addDepthSource: (source) => void depthSources.push(source),
