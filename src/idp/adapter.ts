@@ -96,6 +96,12 @@ export interface GrantRevocationResult {
   tokensRevoked: number;
 }
 
+/** Options of {@link IdpAdapter.findBySoftwareId}. */
+export interface FindOptions {
+  /** Leave this registration out (the one the caller holds and keeps managing). */
+  exceptClientId?: string;
+}
+
 /** An adapter for one IdP. Every method throws {@link IdpError} (classified) on failure. */
 export interface IdpAdapter {
   readonly type: string;
@@ -113,9 +119,10 @@ export interface IdpAdapter {
   /**
    * Registrations whose software_id equals the given one, for adopting a registration made just
    * before a crash. Resolves null when the IdP cannot list (the caller must then rely on its own
-   * write-ahead record).
+   * write-ahead record). An adapter that mints a registration access token per result (which may
+   * invalidate the previous one) leaves `options.exceptClientId` out, untouched.
    */
-  findBySoftwareId(softwareId: string, signal?: AbortSignal): Promise<Registration[] | null>;
+  findBySoftwareId(softwareId: string, signal?: AbortSignal, options?: FindOptions): Promise<Registration[] | null>;
   /** Requires `disableClient`: a disabled client can neither authenticate nor obtain tokens. */
   setDisabled(clientId: string, disabled: boolean, signal?: AbortSignal): Promise<void>;
 }

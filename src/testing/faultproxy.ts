@@ -19,7 +19,13 @@ export type Fault =
   /** Waits, then passes through (a client with a shorter timeout sees a timeout). */
   | { kind: 'delay'; ms: number }
   /** Answers this status and body itself (5xx, 4xx with an OAuth error body, ...). */
-  | { kind: 'respond'; status: number; body?: unknown; headers?: Record<string, string> };
+  | { kind: 'respond'; status: number; body?: unknown; headers?: Record<string, string> }
+  /** Forwards (the IdP acts on it), then answers this status with an HTML body (a gateway that lost the answer). */
+  | { kind: 'forwardThenRespond'; status: number }
+  /** Forwards only after `ms` even if the client gave up meanwhile (a request that lands after the client's timeout). */
+  | { kind: 'forwardLate'; ms: number }
+  /** Forwards and removes registration_client_uri / registration_access_token from the JSON answer (an IdP without RFC 7592). */
+  | { kind: 'stripManagement' };
 
 export interface RequestInfo {
   method: string;
@@ -126,6 +132,67 @@ export async function startFaultProxy(options: { target?: string; host?: string;
           if (!req.socket.destroyed) forward(req, res);
         }, fault.ms);
         timers.add(timer);
+        return;
+      }
+      case 'forwardThenRespond': {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          const upstream = new URL(req.url ?? '/', target);
+          const out = httpRequest(upstream, { method: req.method, headers: req.headers }, (answer) => {
+            answer.resume();
+            answer.on('end', () => { res.writeHead(fault.status, { 'content-type': 'text/html' }); res.end('<html>bad gateway</html>'); });
+          });
+          out.on('error', () => res.destroy());
+          out.end(Buffer.concat(chunks));
+        });
+        return;
+      }
+      case 'stripManagement': {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          const upstream = new URL(req.url ?? '/', target);
+          const out = httpRequest(upstream, { method: req.method, headers: req.headers }, (answer) => {
+            const parts: Buffer[] = [];
+            answer.on('data', (c: Buffer) => parts.push(c));
+            answer.on('end', () => {
+              const raw = Buffer.concat(parts).toString('utf8');
+              let text = raw;
+              try {
+                const body = JSON.parse(raw) as Record<string, unknown>;
+                delete body['registration_client_uri'];
+                delete body['registration_access_token'];
+                text = JSON.stringify(body);
+              } catch {
+                // Not JSON: passed on unchanged.
+              }
+              res.writeHead(answer.statusCode ?? 502, { 'content-type': 'application/json' });
+              res.end(text);
+            });
+          });
+          out.on('error', () => res.destroy());
+          out.end(Buffer.concat(chunks));
+        });
+        return;
+      }
+      case 'forwardLate': {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          const timer = setTimeout(() => {
+            timers.delete(timer);
+            const upstream = new URL(req.url ?? '/', target);
+            const out = httpRequest(upstream, { method: req.method, headers: req.headers }, (answer) => {
+              if (req.socket.destroyed) { answer.resume(); return; }
+              res.writeHead(answer.statusCode ?? 502, answer.headers);
+              answer.pipe(res);
+            });
+            out.on('error', () => res.destroy());
+            out.end(Buffer.concat(chunks));
+          }, fault.ms);
+          timers.add(timer);
+        });
         return;
       }
       case 'respond': {

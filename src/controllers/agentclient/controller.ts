@@ -24,7 +24,8 @@ import type { KubeClient } from '../../runtime/kube/client.ts';
 import { keyOf } from '../../runtime/kube/keys.ts';
 import { Secrets } from '../../runtime/kube/types.ts';
 import type { KubeObject, ResourceType, SecretObject } from '../../runtime/kube/types.ts';
-import { AGENTCLIENT_REF_ANNOTATION, RegistrationStore } from './registration-store.ts';
+import { AGENTCLIENT_REF_ANNOTATION, RegistrationStore, STORE_COMPONENT_LABEL, STORE_COMPONENT_VALUE } from './registration-store.ts';
+import { compact } from '../../runtime/informer/transform.ts';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, agentSecretName } from './secret.ts';
 import type { Memory, ProviderLookup, SyncHooks } from './state.ts';
 import type { ControllerDeps } from '../types.ts';
@@ -35,6 +36,9 @@ import { resolveOperatorIdentity } from '../consentpolicy/narrowing.ts';
 import type { PolicyDeps } from './policy.ts';
 import type { AgentClient } from './types.ts';
 import { revocationHolds } from '../grantrevocation/holds.ts';
+import type { IdentityProvider } from '../../api/v1alpha1/index.ts';
+import { IdentityProviders } from '../identityprovider/controller.ts';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from './state.ts';
 
 export const AgentClients: ResourceType = { group: GROUP, version: VERSION, plural: AGENT_CLIENT.plural, kind: AGENT_CLIENT.kind, namespaced: true };
 
@@ -69,7 +73,25 @@ export interface AgentClientControllerOptions {
   allowNoPolicy?: boolean;
 }
 
-const ownedSecrets: InformerSpec<SecretObject> = { type: Secrets, labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}` };
+/**
+ * Operator-owned Secrets: agent Secrets (compared with what the record says, so kept whole) and
+ * registration records, which are only ever read directly (registration-store.ts): for those the
+ * cache keeps the metadata the watch maps from, not the credentials.
+ */
+function ownedSecretsSpec(operatorNamespace: string): InformerSpec<SecretObject> {
+  return {
+    type: Secrets,
+    labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`,
+    transform: (secret) => {
+      const slim = compact(secret);
+      const meta = slim.metadata;
+      if (meta?.namespace !== operatorNamespace || meta.labels?.[STORE_COMPONENT_LABEL] !== STORE_COMPONENT_VALUE) return slim;
+      const { data: _data, ...rest } = slim;
+      void _data;
+      return rest;
+    },
+  };
+}
 
 interface AgentClientView {
   spec?: { identityProviderRef?: { name?: string } };
@@ -93,7 +115,15 @@ export function createAgentClientController(options: AgentClientControllerOption
     const ref = view(obj).spec?.identityProviderRef?.name;
     return ref ? [ref] : [];
   });
+  const ownedSecrets = ownedSecretsSpec(options.operatorNamespace);
   const secrets = options.informers.get(ownedSecrets);
+  // Shared with the IdentityProvider controller: whether an IdentityProvider exists at all, and
+  // its request timeout.
+  const identityProviders = options.informers.get<IdentityProvider>({ type: IdentityProviders });
+  const identityProvider = (name: string): { requestTimeoutMs: number } | undefined => {
+    const idp = identityProviders.get(name);
+    return idp ? { requestTimeoutMs: (idp.spec?.requestTimeoutSeconds ?? DEFAULT_REQUEST_TIMEOUT_MS / 1000) * 1000 } : undefined;
+  };
   const memories = new Map<string, Memory>();
   // ConsentPolicy: policies and namespace labels from the shared caches; policy and namespace
   // changes fan out to this queue, one key per affected AgentClient (consentpolicy/fanout.ts).
@@ -109,6 +139,7 @@ export function createAgentClientController(options: AgentClientControllerOption
   const revocations = revocationHolds(options.informers, agents);
   const deps = {
     holds: revocations.holds,
+    identityProvider,
     client: options.client,
     agentClients: AgentClients,
     store: new RegistrationStore(options.client, options.operatorNamespace),

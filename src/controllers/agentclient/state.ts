@@ -59,7 +59,15 @@ export interface SyncDeps {
   policy: PolicyDeps;
   /** GrantRevocation holds on an AgentClient (grantrevocation/holds.ts). */
   holds?: (agent: AgentClient) => RevocationHolds;
+  /**
+   * The IdentityProvider object of that name as cached, or undefined when there is none. Absent
+   * dependency: every IdentityProvider counts as existing, with the default request timeout.
+   */
+  identityProvider?: (name: string) => { requestTimeoutMs: number } | undefined;
 }
+
+/** The IdentityProvider default `requestTimeoutSeconds`, in ms. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 
 /** Per-AgentClient memory of this process. Losing it (a restart) costs at most one IdP read. */
 export interface Memory {
@@ -68,6 +76,8 @@ export interface Memory {
   lastVerifiedAt?: number;
   /** The register intent (by its `at`) known not to have reached the IdP. */
   settledIntentAt?: string;
+  /** A registration request went unanswered: searching for it before this time (ms) could miss it. */
+  searchNotBefore?: number;
   blocked?: { generation: number | undefined; adapter: IdpAdapter | undefined; reason: string; message: string; until: number };
   pem?: { kid: string; pem: string };
   /** ConsentPolicy: the projected registration fields (policy.ts) last known to be at the IdP. */
@@ -109,6 +119,11 @@ export class SyncState {
     const discovered = this.provider?.discovered;
     if (!discovered) throw new IdpError('Unreachable', `IdentityProvider ${this.obs.agent.spec.identityProviderRef.name} is not discovered yet`);
     return discovered;
+  }
+
+  /** How long the IdP is given to answer one call (IdentityProvider `requestTimeoutSeconds`). */
+  requestTimeoutMs(): number {
+    return this.deps.identityProvider?.(this.obs.agent.spec.identityProviderRef.name)?.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   }
 
   overlapMs(): number {

@@ -190,6 +190,10 @@ export async function syncAgentClient(
       step = plan(state.obs);
       if (!('action' in step)) break;
       const action = step.action;
+      // An unanswered registration may still land: the search waits; the status the failed
+      // attempt reported stands meanwhile.
+      const searchAt = memory.searchNotBefore;
+      if (action.type === 'searchRegistrations' && searchAt !== undefined && searchAt > state.now()) return { requeueAfter: searchAt - state.now() };
       state.log.debug({ action: action.type }, 'agentclient step');
       try {
         await applyAction(state, action);

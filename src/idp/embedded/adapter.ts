@@ -6,6 +6,7 @@
  */
 import type {
   DiscoveredProvider,
+  FindOptions,
   GrantRevocationRequest,
   GrantRevocationResult,
   IdpAdapterConfig,
@@ -69,7 +70,7 @@ export class EmbeddedAdapter extends OidcAdapter {
    * `GET /admin/clients?software_id=`, then a fresh registration access token for each match
    * (`POST /admin/clients/{id}/registration-token`), which invalidates any earlier token.
    */
-  override async findBySoftwareId(softwareId: string, signal?: AbortSignal): Promise<Registration[] | null> {
+  override async findBySoftwareId(softwareId: string, signal?: AbortSignal, options: FindOptions = {}): Promise<Registration[] | null> {
     const base = await this.#adminBase(signal);
     const list = IdpHttp.json('findBySoftwareId', await this.http.request({
       operation: 'findBySoftwareId', method: 'GET',
@@ -84,6 +85,8 @@ export class EmbeddedAdapter extends OidcAdapter {
       if (typeof clientId !== 'string' || !metadata || typeof metadata !== 'object') {
         throw new IdpError('InvalidResponse', 'findBySoftwareId: malformed client entry');
       }
+      // Minting a token below invalidates the client's current one: never for the caller's own.
+      if (clientId === options.exceptClientId) continue;
       const minted = IdpHttp.json('findBySoftwareId', await this.http.request({
         operation: 'findBySoftwareId', method: 'POST',
         url: `${base}/clients/${encodeURIComponent(clientId)}/registration-token`, bearer: this.config.adminToken, signal,

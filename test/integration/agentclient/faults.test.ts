@@ -79,6 +79,37 @@ describe('AgentClient under IdP faults', () => {
     await waitReady(env, 'f-invalid');
   });
 
+  it('a gateway error after the IdP registered (502, unreadable body): no duplicate client, the registration is adopted', async () => {
+    env.proxy.set({ fault: { kind: 'forwardThenRespond', status: 502 }, match: register, times: 1 });
+    const created = await env.createAgent('f-gw502');
+    const agent = await waitReady(env, 'f-gw502', 60_000);
+    expect(env.idpClientsOf(created.metadata.uid).map((c) => c['client_id'])).toEqual([agent.status?.clientId]);
+    expect(registerCalls()).toBe(1);
+  });
+
+  it('a registration that lands after the request timeout is found, not duplicated', async () => {
+    // The client gives up after 2 s (requestTimeoutSeconds); the IdP gets the request at 2.3 s.
+    env.proxy.set({ fault: { kind: 'forwardLate', ms: 2300 }, match: register, times: 1 });
+    const created = await env.createAgent('f-late');
+    const agent = await waitReady(env, 'f-late', 60_000);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(env.idpClientsOf(created.metadata.uid).map((c) => c['client_id'])).toEqual([agent.status?.clientId]);
+  });
+
+  it('a spec change whose RFC 7592 PUT fails once is still pushed: Ready only once the IdP holds it', async () => {
+    const created = await env.createAgent('f-put', { grantTypes: ['authorization_code', 'refresh_token'], redirectUris: ['https://app.example.test/cb', 'https://old.example.test/cb'] });
+    await waitReady(env, 'f-put');
+    env.proxy.set({ fault: { kind: 'respond', status: 503, body: { error: 'server_error' } }, match: (r) => r.method === 'PUT', times: 1 });
+    await env.patchAgent('f-put', { spec: { redirectUris: ['https://app.example.test/cb'] } });
+    await eventually(async () => {
+      const a = await env.getAgent('f-put');
+      return a?.status?.observedGeneration === 2 && condition(a, 'Ready')?.status === 'True';
+    }, 30_000, 'f-put Ready at generation 2');
+    // The removed redirect URI must not stay live at the IdP behind a Ready=True.
+    expect(env.idpClientsOf(created.metadata.uid)[0]?.['redirect_uris']).toEqual(['https://app.example.test/cb']);
+    expect(env.proxy.requests().filter((r) => r.method === 'PUT').length).toBe(2);
+  });
+
   it('deletion while the IdP is down: blocked with a clear condition; the escape hatch annotation lets it go', async () => {
     await env.createAgent('f-delete');
     const agent = await waitReady(env, 'f-delete');
