@@ -71,6 +71,18 @@ const IDP_ACTIONS: ReadonlySet<Action['type']> = new Set<Action['type']>([
   'deleteRegistrations',
 ]);
 
+/**
+ * A failed periodic drift read (RFC 7592 GET, transient) of a working registration whose
+ * generation and policy outcome this process already verified: the client still works, so the
+ * agent stays Registered and Ready and `DriftChecked=False` says the check failed. A read made for
+ * a spec or policy change still counts as a failure of that change.
+ */
+function driftCheckFailed(obs: Observation, outcome: Outcome): StepError | undefined {
+  const error = outcome.error;
+  if (!error || error.action !== 'readRegistration' || !error.transient || !obs.record?.clientId) return undefined;
+  return obs.verifiedGeneration === obs.agent.metadata.generation && !obs.policyChanged ? error : undefined;
+}
+
 function waitOf(outcome: Outcome): Wait | undefined {
   return outcome.step && 'wait' in outcome.step ? outcome.step.wait : undefined;
 }
@@ -78,7 +90,7 @@ function waitOf(outcome: Outcome): Wait | undefined {
 function registered(obs: Observation, outcome: Outcome): CondInput {
   const { record } = obs;
   const wait = waitOf(outcome);
-  const error = outcome.error;
+  const error = driftCheckFailed(obs, outcome) ? undefined : outcome.error;
   if (error && IDP_ACTIONS.has(error.action)) return { status: 'False', reason: error.reason, message: error.message };
   if (obs.blocked) return { status: 'False', reason: obs.blocked.reason, message: obs.blocked.message };
   switch (wait) {
@@ -133,7 +145,7 @@ function ready(obs: Observation, outcome: Outcome, reg: CondInput, cred: CondInp
   if (outcome.error && !IDP_ACTIONS.has(outcome.error.action) && outcome.error.action !== 'writeSecret') {
     return { status: 'False', reason: outcome.error.reason, message: outcome.error.message };
   }
-  const done = outcome.step !== undefined && 'done' in outcome.step;
+  const done = (outcome.step !== undefined && 'done' in outcome.step) || driftCheckFailed(obs, outcome) !== undefined;
   if (reg.status === 'True' && cred.status === 'True' && done) {
     return { status: 'True', reason: 'Ready', message: `client ${obs.record?.clientId ?? '?'} is registered and its credentials are in Secret ${agentSecretName(obs.agent)}` };
   }
@@ -194,6 +206,11 @@ export function buildStatus(obs: Observation, outcome: Outcome, now: Date, appli
   conditions = with_('Registered', reg)(conditions);
   conditions = with_('CredentialsReady', cred)(conditions);
   conditions = with_('Suspended', held.suspendedCondition)(conditions);
+  // Present only while the periodic drift check fails, so healthy agents carry no extra condition.
+  const drift = driftCheckFailed(obs, outcome);
+  conditions = drift
+    ? with_('DriftChecked', { status: 'False', reason: drift.reason, message: `${drift.message}; the registration was last verified earlier and the client keeps working` })(conditions)
+    : removeCondition(conditions, 'DriftChecked');
   // ConsentPolicy: PolicyCompliant and TokenLifetimesProjected (policy.ts).
   for (const c of policyConditions(obs.ceiling, applied)) conditions = with_(c.type, c)(conditions);
   const isStalled = stalled(obs, outcome) || Boolean(held.deleted ?? held.suspended);
