@@ -45,6 +45,8 @@ export const AgentClients: ResourceType = { group: GROUP, version: VERSION, plur
 /** Default period of the RFC 7592 read that catches drift made at the IdP. */
 export const DEFAULT_REGISTRATION_RESYNC_MS = 10 * 60_000;
 const BY_PROVIDER = 'identityProviderRef';
+/** The provider registry's reason for a name it holds no entry for (identityprovider/providers.ts). */
+const NOT_IN_REGISTRY = 'NotFound';
 
 export interface AgentClientControllerOptions {
   client: KubeClient;
@@ -191,6 +193,12 @@ export function createAgentClientController(options: AgentClientControllerOption
         memory = { uid: agent.metadata.uid };
         memories.set(key, memory);
       }
+      // The IdentityProvider exists but this process has not discovered it yet (just started):
+      // reporting now would flip Ready agents to IdentityProviderNotReady for a moment, and
+      // seeding from an undiscovered provider would force an IdP read per agent. The registry
+      // wakes this key once the entry appears.
+      const providerName = agent.spec.identityProviderRef.name;
+      if (options.providers.get(providerName)?.reason === NOT_IN_REGISTRY && identityProvider(providerName)) return undefined;
       const cached = secrets.get(agentSecretName(agent), agent.metadata.namespace);
       return syncAgentClient({ ...deps, log: ctx.log }, agent, memory, cached, ctx.signal);
     },

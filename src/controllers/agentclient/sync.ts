@@ -110,7 +110,9 @@ async function gather(deps: SyncDeps, agent: AgentClient, memory: Memory, cached
   // since the IdP was last known to hold it.
   const ceiling = evaluateAgent(deps.policy, agent, provider?.discovered?.capabilities);
   const fingerprint = policyFingerprint(ceiling, provider?.discovered?.capabilities);
-  memory.policyFingerprint ??= fingerprint;
+  // Seeded only from a discovered provider: the capabilities are part of the fingerprint, so a
+  // seed taken before discovery would differ afterwards and force an IdP read for nothing.
+  if (provider?.discovered) memory.policyFingerprint ??= fingerprint;
   const obs: Observation = {
     agent,
     now,
@@ -131,7 +133,8 @@ async function gather(deps: SyncDeps, agent: AgentClient, memory: Memory, cached
     rotationPeriodMs: rotationPeriod ? parseDuration(rotationPeriod) : undefined,
     blocked: memory.blocked && { reason: memory.blocked.reason, message: memory.blocked.message },
     ceiling,
-    policyChanged: ceilingStale(ceiling, record?.clientId ? record.registeredScope : undefined) || memory.policyFingerprint !== fingerprint,
+    policyChanged:
+      ceilingStale(ceiling, record?.clientId ? record.registeredScope : undefined) || (memory.policyFingerprint !== undefined && memory.policyFingerprint !== fingerprint),
     ...(deps.holds ? { holds: deps.holds(agent) } : {}),
   };
   // A registration deleted by a GrantRevocation: once the hold lifts, read the registration at
