@@ -13,7 +13,7 @@ import { Secrets } from '../../runtime/kube/types.ts';
 import type { SecretObject } from '../../runtime/kube/types.ts';
 import { generateSigningKey, publicJwk, registeredJwks } from './credentials.ts';
 import { desiredMetadata, metadataDrift, normalizeScope, softwareId } from './metadata.ts';
-import { FINALIZER, ROTATE_ANNOTATION } from './plan.ts';
+import { FINALIZER, ROTATE_ANNOTATION, SKIP_IDP_CLEANUP_ANNOTATION, manageable } from './plan.ts';
 import type { Action } from './plan.ts';
 import type { RegistrationRecord } from './registration-store.ts';
 import { AGENTCLIENT_NAME_LABEL, AGENTCLIENT_UID_LABEL, MANAGED_BY_LABEL, agentSecretName, renderAgentSecret } from './secret.ts';
@@ -84,10 +84,21 @@ async function save(state: SyncState, record: RegistrationRecord): Promise<Regis
 function observed(state: SyncState, registration: Registration | null, written = false): void {
   state.obs.remote = { registration };
   const record = state.obs.record;
-  state.obs.drift = registration && record ? metadataDrift(desired(state, record), registration.metadata) : undefined;
+  state.obs.drift = !manageable(record) ? unmanagedDrift(state) : registration && record ? metadataDrift(desired(state, record), registration.metadata) : undefined;
   if (!written && registration && (state.obs.drift?.length ?? 0) > 0) return;
   state.memory.verifiedGeneration = state.obs.agent.metadata.generation;
   state.memory.lastVerifiedAt = state.now();
+}
+
+/**
+ * For a registration we cannot read back (no RFC 7592 token): the fields where the spec now asks
+ * for something other than what was registered. Unknown (undefined) for records from before the
+ * registered metadata was kept.
+ */
+export function unmanagedDrift(state: SyncState): string[] | undefined {
+  const record = state.obs.record;
+  if (!record?.clientId || manageable(record) || !record.registeredMetadata) return undefined;
+  return metadataDrift(desired(state, record), record.registeredMetadata);
 }
 
 function requireRecord(state: SyncState): RegistrationRecord {
@@ -173,6 +184,9 @@ const handlers: Handlers = {
     registered.tokenEndpoint = discovered.tokenEndpoint;
     registered.registeredAt = iso(state.now());
     delete registered.intent;
+    // Without RFC 7592 the registration cannot be read back: keep what we sent to compare with.
+    if (manageable(registered)) delete registered.registeredMetadata;
+    else registered.registeredMetadata = metadata;
     await save(state, registered);
     state.audit('register', { clientId: registration.handle.clientId });
     state.event('Normal', 'Registered', `registered at ${discovered.issuer} as client ${registration.handle.clientId}`);
@@ -332,7 +346,12 @@ const handlers: Handlers = {
   },
 
   async deleteRecord(state) {
-    await state.deps.store.remove(state.obs.agent.metadata.uid);
+    const { agent, record } = state.obs;
+    await state.deps.store.remove(agent.metadata.uid);
+    const wanted = (agent.spec.deletionPolicy ?? 'Delete') === 'Delete' && agent.metadata.annotations?.[SKIP_IDP_CLEANUP_ANNOTATION] !== 'true';
+    if (wanted && record?.clientId && !manageable(record)) {
+      state.event('Warning', 'RegistrationLeftAtIdP', `registration ${record.clientId} was left at the IdP: it was made without an RFC 7592 registration access token, so the operator cannot delete it; remove it at the IdP`);
+    }
     state.obs.record = null;
   },
 

@@ -27,6 +27,8 @@ const registered: RegistrationRecord = {
   tokenEndpoint: discovered.tokenEndpoint, registeredAt: '2025-12-31T00:00:00Z', registeredScope: 'invoices:read',
 };
 
+const unmanaged: RegistrationRecord = { ...registered, registrationClientUri: undefined, registrationAccessToken: undefined };
+
 function reg(clientId: string, softwareId = SOFTWARE_ID, extra: Partial<Registration> = {}): Registration {
   return {
     handle: { clientId, registrationClientUri: `http://idp/reg/${clientId}`, registrationAccessToken: `t-${clientId}` },
@@ -115,6 +117,11 @@ describe('plan: drift and ownership', () => {
     ['re-registers when the registration vanished', steady({ remote: { registration: null } }), 'forgetRegistration'],
     ['never takes over a registration naming another uid', steady({ remote: { registration: reg('c1', 'agentidentity.dev/default/team-a/billing-agent/other') }, drift: ['software_id'] }), 'wait:OwnedByAnotherResource'],
     ['stops when the IdentityProvider points at another issuer', steady({ record: { ...registered, issuer: 'http://elsewhere' } }), 'wait:IdentityProviderChanged'],
+    ['never reads periodically with a resync period of 0', steady({ lastVerifiedAt: NOW - 86_400_000, resyncPeriodMs: 0 }), 'done'],
+    ['still reads for a spec change with a resync period of 0', steady({ resyncPeriodMs: 0, agent: live(agentClient({}, { generation: 2 })) }), 'readRegistration'],
+    ['never reads a registration without an RFC 7592 token', steady({ record: { ...unmanaged }, lastVerifiedAt: NOW - 600_000 }), 'done'],
+    ['reports a spec change it cannot apply without RFC 7592', steady({ record: { ...unmanaged }, drift: ['scope'] }), 'wait:RegistrationNotUpdatable'],
+    ['leaves a registration without RFC 7592 at deletion', steady({ record: { ...unmanaged }, agent: { ...live(), metadata: { ...live().metadata, deletionTimestamp: '2026-01-01T00:00:00Z' } } }), 'deleteSecret'],
   ])('%s', (_label, observation, expected) => {
     expect(actionOf(plan(observation))).toBe(expected);
   });

@@ -94,6 +94,8 @@ export type Wait =
   | 'AuthMethodUnsupported'
   | 'Blocked'
   | 'NoScopesAllowed'
+  /** The spec changed registered fields, but the registration has no RFC 7592 token to update it. */
+  | 'RegistrationNotUpdatable'
   | 'DeletionBlocked'
   /** A GrantRevocation deleted the registration and still exists: no re-registration. */
   | 'DeletedByRevocation';
@@ -152,13 +154,23 @@ export function canHold(registration: Registration, method: string): boolean {
   return method !== 'client_secret_basic' || Boolean(registration.clientSecret);
 }
 
+/**
+ * Whether we can read and update this registration (RFC 7592): decided per registration, by the
+ * registration token and URI the IdP gave us, not by what discovery guessed for the IdP.
+ */
+export function manageable(record: RegistrationRecord | null): boolean {
+  return Boolean(record?.registrationAccessToken && record.registrationClientUri);
+}
+
 function verifyDue(obs: Observation): boolean {
   const generation = obs.agent.metadata.generation;
   const verified = obs.verifiedGeneration ?? obs.agent.status?.observedGeneration;
   if (generation !== verified) return true;
   // A ConsentPolicy or Namespace change alters the ceiling without touching the AgentClient.
   if (obs.policyChanged) return true;
-  return obs.lastVerifiedAt === undefined || obs.now - obs.lastVerifiedAt >= obs.resyncPeriodMs;
+  if (obs.lastVerifiedAt === undefined) return true;
+  // A period of 0 turns the periodic read off (operator flag --registration-resync-period).
+  return obs.resyncPeriodMs > 0 && obs.now - obs.lastVerifiedAt >= obs.resyncPeriodMs;
 }
 
 /** The next step for an AgentClient that is being deleted. */
@@ -169,7 +181,8 @@ export function planDeletion(obs: Observation): Step {
   const skipIdp = agent.metadata.annotations?.[SKIP_IDP_CLEANUP_ANNOTATION] === 'true';
   if (policy === 'Delete' && !skipIdp && record) {
     const unsettledIntent = !record.clientId && record.intent?.op === 'register' && !obs.intentSettled;
-    if (record.clientId || unsettledIntent) {
+    // A registration without RFC 7592 cannot be deleted by us: it is left (apply.ts says so).
+    if ((record.clientId && manageable(record)) || unsettledIntent) {
       if (!obs.provider.ready) return { wait: 'DeletionBlocked' };
       if (obs.blocked) return { wait: 'DeletionBlocked' };
       if (record.clientId) return { action: { type: 'deleteRegistration' } };
@@ -249,9 +262,12 @@ export function plan(obs: Observation): Step {
   if (effectiveAuthMethod(obs.agent) === 'private_key_jwt' && !caps.jwks) return secretStep ?? { wait: 'AuthMethodUnsupported' };
   if (!record?.clientId) return planUnregistered(obs, record);
 
-  const rotation = planRotation(obs, record, caps.management);
+  const management = caps.management && manageable(record);
+  const rotation = planRotation(obs, record, management);
   if (rotation) return rotation;
-  if (caps.management) {
+  // Without management, drift is the spec against what was registered (sync.ts): said, not applied.
+  if (!management && obs.drift && obs.drift.length > 0) return secretStep ?? { wait: 'RegistrationNotUpdatable' };
+  if (management) {
     if (obs.remote === undefined && verifyDue(obs)) return { action: { type: 'readRegistration' } };
     if (obs.remote) {
       const registration = obs.remote.registration;

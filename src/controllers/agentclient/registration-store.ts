@@ -9,6 +9,7 @@
  * restarted or re-queued sync believe a registration had not happened yet.
  */
 import type { JWK } from 'jose';
+import type { ClientMetadata } from '../../idp/adapter.ts';
 import type { KubeClient } from '../../runtime/kube/client.ts';
 import { Secrets } from '../../runtime/kube/types.ts';
 import type { SecretObject } from '../../runtime/kube/types.ts';
@@ -52,6 +53,11 @@ export interface RegistrationRecord {
   /** The scope ceiling the IdP last accepted (space-separated). */
   registeredScope?: string;
   intent?: Intent;
+  /**
+   * The metadata sent when registering, kept only for a registration without RFC 7592 management
+   * (no registration token): it cannot be read back, so spec changes are compared with this.
+   */
+  registeredMetadata?: ClientMetadata;
   /** Set once loaded or saved; the next save is an optimistic-concurrency replace. */
   resourceVersion?: string;
 }
@@ -70,6 +76,7 @@ interface StoredState {
   registeredAt?: string;
   registeredScope?: string;
   intent?: Intent;
+  registeredMetadata?: ClientMetadata;
 }
 
 const KEYS = {
@@ -104,6 +111,7 @@ export function renderRecordSecret(record: RegistrationRecord, namespace: string
     registeredAt: record.registeredAt,
     registeredScope: record.registeredScope,
     intent: record.intent,
+    registeredMetadata: record.registeredMetadata,
   };
   const data: Record<string, string> = { [KEYS.state]: b64(JSON.stringify(state)) };
   const put = (key: string, value: string | undefined): void => {
@@ -170,6 +178,7 @@ export function parseRecordSecret(secret: SecretObject): RegistrationRecord {
     registeredAt: state.registeredAt,
     registeredScope: state.registeredScope,
     intent: state.intent,
+    registeredMetadata: state.registeredMetadata,
     resourceVersion: secret.metadata?.resourceVersion,
   };
 }

@@ -7,7 +7,7 @@
 import { removeCondition, setCondition } from '../../runtime/conditions.ts';
 import type { Condition } from '../../runtime/kube/types.ts';
 import { effectiveAuthMethod } from './metadata.ts';
-import { isDeleting, nextRotationAt } from './plan.ts';
+import { isDeleting, manageable, nextRotationAt } from './plan.ts';
 import type { Action, Observation, Step, Wait } from './plan.ts';
 import { agentSecretName } from './secret.ts';
 import type { AgentClientStatus, CredentialsStatus } from './types.ts';
@@ -57,6 +57,7 @@ const STALLING_WAITS: ReadonlySet<Wait> = new Set<Wait>([
   'RegistrationUnsupported',
   'AuthMethodUnsupported',
   'Blocked',
+  'RegistrationNotUpdatable',
 ]);
 
 const IDP_ACTIONS: ReadonlySet<Action['type']> = new Set<Action['type']>([
@@ -142,6 +143,10 @@ function ready(obs: Observation, outcome: Outcome, reg: CondInput, cred: CondInp
     return { status: 'False', reason: 'Deleting', message: 'cleaning up the registration and Secrets' };
   }
   if (wait === 'IdentityProviderNotReady') return { status: 'False', reason: wait, message: providerMessage(obs) };
+  if (wait === 'RegistrationNotUpdatable') {
+    const fields = (obs.drift ?? []).join(', ');
+    return { status: 'False', reason: wait, message: `the spec changes registered fields (${fields}), but the IdP gave this registration no RFC 7592 registration access token, so it cannot be updated; revert the change, or recreate the AgentClient to register anew` };
+  }
   if (outcome.error && !IDP_ACTIONS.has(outcome.error.action) && outcome.error.action !== 'writeSecret') {
     return { status: 'False', reason: outcome.error.reason, message: outcome.error.message };
   }
@@ -175,7 +180,8 @@ function credentialsStatus(obs: Observation): CredentialsStatus {
   const method = effectiveAuthMethod(agent);
   const caps = obs.provider.discovered?.capabilities;
   if (method === 'private_key_jwt') {
-    if (!caps || (caps.management && caps.jwks)) out.rotationSupport = 'Overlap';
+    const managed = !record?.clientId || manageable(record);
+    if (!caps || (caps.management && caps.jwks && managed)) out.rotationSupport = 'Overlap';
     else {
       out.rotationSupport = 'Unsupported';
       out.rotationMessage = 'the IdP does not offer RFC 7592 registration management with jwks, so keys cannot be rotated in place';

@@ -14,8 +14,8 @@ import { isApiError } from '../../runtime/kube/errors.ts';
 import { Secrets } from '../../runtime/kube/types.ts';
 import type { SecretObject } from '../../runtime/kube/types.ts';
 import { patchStatusIfChanged } from '../../runtime/status.ts';
-import { applyAction } from './apply.ts';
-import { isDeleting, nextRotationAt, plan } from './plan.ts';
+import { applyAction, unmanagedDrift } from './apply.ts';
+import { isDeleting, manageable, nextRotationAt, plan } from './plan.ts';
 import type { Action, Observation, Step } from './plan.ts';
 import { applyCeilingChange, ceilingStale, evaluateAgent, policyFingerprint } from './policy.ts';
 import { buildStatus } from './report.ts';
@@ -145,6 +145,8 @@ async function gather(deps: SyncDeps, agent: AgentClient, memory: Memory, cached
   }
   const log = deps.log.child({ agentClient: `${agent.metadata.namespace}/${agent.metadata.name}`, uid: agent.metadata.uid });
   const state = new SyncState({ deps, obs, memory, signal, log, provider, secret });
+  // A registration without RFC 7592 is never read: its drift is the spec against what was sent.
+  obs.drift = unmanagedDrift(state);
   await state.refreshSecret();
   return state;
 }
@@ -158,7 +160,7 @@ function nextWake(state: SyncState, step: Step | undefined): number | undefined 
   if (record?.previousKey && record.overlapUntil) times.push(Date.parse(record.overlapUntil));
   const rotation = nextRotationAt(record, obs.rotationPeriodMs);
   if (rotation !== undefined) times.push(rotation);
-  if (record?.clientId && obs.provider.discovered?.capabilities.management) times.push((memory.lastVerifiedAt ?? now) + deps.resyncPeriodMs);
+  if (deps.resyncPeriodMs > 0 && record?.clientId && manageable(record) && obs.provider.discovered?.capabilities.management) times.push((memory.lastVerifiedAt ?? now) + deps.resyncPeriodMs);
   if (memory.blocked) times.push(memory.blocked.until);
   if (step && 'wait' in step && step.wait === 'SecretConflict') times.push(now + SECRET_CONFLICT_RECHECK_MS);
   if (times.length === 0) return undefined;
