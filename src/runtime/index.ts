@@ -5,7 +5,7 @@ export type { Controller, AnyController, ReconcileContext, ReconcileResult, Watc
 export { specOrMetadataChanged } from './controller.ts';
 export { setCondition, getCondition, isConditionTrue, removeCondition } from './conditions.ts';
 export type { ConditionInput } from './conditions.ts';
-export { patchStatusIfChanged, statusEqual, mergePatch } from './status.ts';
+export { patchStatusIfChanged, statusEqual, mergePatch, StatusMemo, processStatusMemo } from './status.ts';
 export { ensureFinalizer, removeFinalizer, hasFinalizer } from './finalizers.ts';
 export { createEventRecorder, scrubMessage } from './events.ts';
 export type { EventRecorder, EventType } from './events.ts';

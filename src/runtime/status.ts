@@ -3,6 +3,12 @@
  * writes. The patch goes to the `/status` subresource only, so spec is never touched (GitOps
  * tools own spec), and carries the cached resourceVersion so a status computed from a stale cache
  * fails with 409 (retried with backoff) instead of overwriting newer state.
+ *
+ * "Changed" cannot be judged against the cache alone: right after this process wrote a status,
+ * the informer may still show the one before. A run that then wants that older value back would
+ * see "equal" and write nothing, leaving the object wrong until a resync. So the last status this
+ * process wrote (and the resourceVersion the write returned) is remembered per object uid, and an
+ * "equal to the cache" verdict is trusted only when the cache already shows that write.
  */
 import type { KubeClient } from './kube/client.ts';
 import type { KubeObject, ResourceType } from './kube/types.ts';
@@ -51,14 +57,69 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
+/** What this process last wrote to one object's status. */
+interface Written {
+  resourceVersion: string | undefined;
+  status: unknown;
+  canonical: string;
+}
+
+/**
+ * The last status this process wrote, per object uid. An entry matters only until the cache shows
+ * that write (then it is dropped), so the map stays small; a bound (oldest out first) covers
+ * objects deleted before their write came back through the watch.
+ */
+export class StatusMemo {
+  readonly #max: number;
+  readonly #entries = new Map<string, Written>();
+
+  constructor(maxEntries = 10_000) {
+    this.#max = Math.max(1, maxEntries);
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  get(uid: string): Written | undefined {
+    return this.#entries.get(uid);
+  }
+
+  remember(uid: string, written: Written): void {
+    this.#entries.delete(uid);
+    this.#entries.set(uid, written);
+    if (this.#entries.size > this.#max) {
+      for (const oldest of this.#entries.keys()) {
+        this.#entries.delete(oldest);
+        break;
+      }
+    }
+  }
+
+  /** Drop an object's entry (its write is visible in the cache, or the object is gone). */
+  forget(uid: string): void {
+    this.#entries.delete(uid);
+  }
+}
+
+/** Shared by every controller of this process (uids are unique across kinds). */
+export const processStatusMemo = new StatusMemo();
+
 export interface PatchStatusOptions {
   /** Send the cached resourceVersion as a precondition (default true). */
   optimistic?: boolean;
+  /** Where this process's own writes are remembered (default {@link processStatusMemo}). */
+  memo?: StatusMemo;
 }
 
 /**
  * Patch `obj`'s status to `newStatus` when it differs (ignoring condition lastTransitionTime
  * churn). Resolves the updated object, or undefined when nothing needed writing.
+ *
+ * `obj` is usually the cached object. When it equals `newStatus` but this process wrote a
+ * different status since (a write the cache does not show yet), the patch is sent anyway, computed
+ * against what was written: with the cached resourceVersion as precondition it fails with 409 and
+ * the key is retried once the cache has caught up, instead of being skipped for good.
  */
 export async function patchStatusIfChanged<T extends KubeObject & { status?: unknown }>(
   client: KubeClient,
@@ -67,8 +128,32 @@ export async function patchStatusIfChanged<T extends KubeObject & { status?: unk
   newStatus: unknown,
   options: PatchStatusOptions = {},
 ): Promise<T | undefined> {
-  if (statusEqual(obj.status ?? {}, newStatus ?? {})) return undefined;
-  const body: Record<string, unknown> = { status: mergePatch(obj.status ?? {}, newStatus ?? {}) };
-  if (options.optimistic ?? true) body['metadata'] = { resourceVersion: obj.metadata?.resourceVersion };
-  return client.patch<T>(type, obj.metadata?.name ?? '', obj.metadata?.namespace, 'merge', body, { subresource: 'status' });
+  const memo = options.memo ?? processStatusMemo;
+  const uid = obj.metadata?.uid;
+  const cachedRv = obj.metadata?.resourceVersion;
+  const desired = canonical(newStatus ?? {});
+  const cached = canonical(obj.status ?? {});
+  let written = uid === undefined ? undefined : memo.get(uid);
+  if (written && uid !== undefined && (written.resourceVersion === cachedRv || written.canonical === cached)) {
+    // The cache shows our last write (or the same status): from here on it alone is the truth.
+    memo.forget(uid);
+    written = undefined;
+  }
+  let base: unknown = obj.status ?? {};
+  if (cached === desired) {
+    if (!written || written.canonical === desired) return undefined;
+    base = written.status;
+  }
+  const body: Record<string, unknown> = { status: mergePatch(base, newStatus ?? {}) };
+  if (options.optimistic ?? true) body['metadata'] = { resourceVersion: cachedRv };
+  const updated = await client.patch<T>(type, obj.metadata?.name ?? '', obj.metadata?.namespace, 'merge', body, { subresource: 'status' });
+  const writtenUid = updated.metadata?.uid ?? uid;
+  if (writtenUid !== undefined) {
+    memo.remember(writtenUid, {
+      resourceVersion: updated.metadata?.resourceVersion,
+      status: structuredClone(newStatus ?? {}),
+      canonical: desired,
+    });
+  }
+  return updated;
 }

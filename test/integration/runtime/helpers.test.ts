@@ -52,6 +52,36 @@ describe('patchStatusIfChanged', () => {
     expect(fresh?.spec.issuer).toBe('https://idp.example.com');
     await http.delete(IdentityProviders, name);
   });
+  it('writes back a value the cache still shows when this process wrote something else since (stale cache)', async () => {
+    const name = `stale-${randomBytes(4).toString('hex')}`;
+    const created = await client.create<IdentityProvider>(IdentityProviders, {
+      apiVersion: 'agentidentity.dev/v1alpha1',
+      kind: 'IdentityProvider',
+      metadata: { name },
+      spec: { type: 'oidc', issuer: 'https://idp.example.com' },
+    });
+    const t0 = new Date('2025-01-01T00:00:00Z');
+    const readyTrue = { observedGeneration: 1, conditions: setCondition([], { type: 'Ready', status: 'True', reason: 'Discovered', message: 'm' }, t0) };
+    const readyFalse = { observedGeneration: 1, conditions: setCondition([], { type: 'Ready', status: 'False', reason: 'DiscoveryFailed', message: 'm' }, t0) };
+    const cachedTrue = (await patchStatusIfChanged(client, IdentityProviders, created, readyTrue))!;
+    // This process writes Ready=False; its informer has not delivered that update yet.
+    await patchStatusIfChanged(client, IdentityProviders, cachedTrue, readyFalse);
+    client.reset();
+    // The next run wants Ready=True back and still sees Ready=True in its cache: it must not skip.
+    // The cached resourceVersion is stale, so the write is refused and the key retried.
+    await expect(patchStatusIfChanged(client, IdentityProviders, cachedTrue, readyTrue)).rejects.toSatisfy(isConflict);
+    expect(client.count()).toBe(1);
+    // Once the cache has caught up, the retry writes Ready=True.
+    const fresh = (await http.get<IdentityProvider>(IdentityProviders, name))!;
+    expect(await patchStatusIfChanged(client, IdentityProviders, fresh, readyTrue)).toBeDefined();
+    const final = (await http.get<IdentityProvider>(IdentityProviders, name))!;
+    expect(final.status?.conditions?.[0]).toMatchObject({ status: 'True', reason: 'Discovered' });
+    // Steady state again: the cache shows what was written last, so nothing is written.
+    client.reset();
+    expect(await patchStatusIfChanged(client, IdentityProviders, final, readyTrue)).toBeUndefined();
+    expect(client.count()).toBe(0);
+    await http.delete(IdentityProviders, name);
+  });
 });
 
 describe('finalizers', () => {
