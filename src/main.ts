@@ -19,6 +19,9 @@ const USAGE = `agent-identity-operator
   --allow-no-policy                  allow requested scopes when no ConsentPolicy matches (default: deny)
   --idp-rediscovery-period DURATION  rediscover unchanged IdentityProviders this often (default 1h)
   --cluster-name NAME                names this cluster in registrations' software_id (default "default")
+  --registration-resync-period DURATION
+                                     read each registration back from the IdP this often to catch
+                                     drift made there (default 10m; 0 disables)
   --shutdown-timeout DURATION        how long in-flight work may run after SIGTERM (default 20s)
 `;
 
@@ -34,6 +37,7 @@ const { values } = parseArgs({
     'allow-no-policy': { type: 'boolean', default: false },
     'idp-rediscovery-period': { type: 'string', default: '1h' },
     'cluster-name': { type: 'string', default: 'default' },
+    'registration-resync-period': { type: 'string', default: '10m' },
     'shutdown-timeout': { type: 'string', default: '20s' },
     help: { type: 'boolean', default: false },
   },
@@ -64,6 +68,7 @@ try {
     allowNoPolicy: values['allow-no-policy'],
     idpRediscoveryPeriodMs: parseDuration(values['idp-rediscovery-period']),
     clusterName: values['cluster-name'],
+    registrationResyncMs: values['registration-resync-period'] === '0' ? 0 : parseDuration(values['registration-resync-period']),
     shutdownDeadlineMs: parseDuration(values['shutdown-timeout']),
     onLostLeadership: () => {
       // client-go's behaviour: a replica that lost the lease exits and rejoins after a restart.

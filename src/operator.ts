@@ -56,6 +56,8 @@ export interface OperatorOptions {
   /** Default 1 h. */
   idpRediscoveryPeriodMs?: number;
   clusterName?: string;
+  /** Periodic RFC 7592 drift read of each registration; default 10 min, 0 disables. */
+  registrationResyncMs?: number;
   createAdapter?: AdapterFactory;
   clock?: Clock;
   metrics?: Metrics;
@@ -125,6 +127,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       allowNoPolicy: options.allowNoPolicy ?? false,
       idpRediscoveryPeriodMs: options.idpRediscoveryPeriodMs ?? 3600_000,
       clusterName: options.clusterName ?? 'default',
+      registrationResyncMs: options.registrationResyncMs ?? 10 * 60_000,
     },
     providers,
     createAdapter: options.createAdapter ?? createAdapter,

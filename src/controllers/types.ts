@@ -23,6 +23,11 @@ export interface OperatorSettings {
   idpRediscoveryPeriodMs: number;
   /** Cluster name used in registrations' software_id. */
   clusterName: string;
+  /**
+   * How often each registration is read back from the IdP (RFC 7592) to catch drift made there;
+   * 0 disables the periodic read (spec and policy changes are still pushed).
+   */
+  registrationResyncMs: number;
 }
 
 export interface ControllerDeps {

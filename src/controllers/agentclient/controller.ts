@@ -217,5 +217,6 @@ export function agentClientController(deps: ControllerDeps): Controller {
     operatorNamespace: deps.settings.operatorNamespace,
     clusterName: deps.settings.clusterName,
     allowNoPolicy: deps.settings.allowNoPolicy,
+    registrationResyncMs: deps.settings.registrationResyncMs,
   });
 }

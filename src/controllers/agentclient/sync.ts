@@ -228,7 +228,7 @@ async function failed(state: SyncState, action: Action, error: unknown): Promise
       adapter: state.provider?.adapter,
       reason: info.reason,
       message: info.message,
-      until: deps.clock.now() + deps.resyncPeriodMs,
+      until: deps.clock.now() + blockedRetryMs(deps),
     };
     state.event('Warning', info.reason, info.message);
   }
@@ -238,5 +238,10 @@ async function failed(state: SyncState, action: Action, error: unknown): Promise
     state.log.warn({ err: classify(statusError, action.type, state.secrets()).message }, 'could not record the failure in status');
   }
   if (info.transient) throw error;
-  return { requeueAfter: deps.resyncPeriodMs };
+  return { requeueAfter: blockedRetryMs(deps) };
+}
+
+/** A non-transient failure is tried again after one drift period (10 min when the period is off). */
+function blockedRetryMs(deps: SyncDeps): number {
+  return deps.resyncPeriodMs > 0 ? deps.resyncPeriodMs : 10 * 60_000;
 }
