@@ -13,6 +13,19 @@ import { agentAuth, condition, createEnv, decode, eventually, waitReady } from '
 import type { Env } from './harness.ts';
 
 let env: Env;
+/** Every credential value the operator held, captured while it held them (records are deleted later). */
+const credentials = new Set<string>();
+
+/** Remembers the registration access token, client secret and private keys an agent holds now. */
+async function captureCredentials(name: string): Promise<void> {
+  const agent = await waitReady(env, name);
+  const record = await env.client.get<SecretObject>(Secrets, `agc-${agent.metadata.uid}`, env.operatorNamespace);
+  const secret = await env.secret(`${name}-oauth`);
+  const values = [decode(record, 'registration_access_token'), decode(record, 'client_secret'), decode(secret, 'client_secret')];
+  for (const jwk of [decode(record, 'private_key.jwk'), decode(secret, 'private_key.jwk')]) if (jwk) values.push((JSON.parse(jwk) as JWK).d);
+  for (const v of values) if (v) credentials.add(v);
+  expect(decode(record, 'registration_access_token')).toBeTruthy();
+}
 
 beforeAll(async () => {
   env = await createEnv('agc-life');
@@ -54,6 +67,7 @@ describe('AgentClient lifecycle', () => {
     expect(decode(record, 'registration_access_token')).toBeTruthy();
 
     const { issuer, clientId, auth } = await agentAuth(secret);
+    await captureCredentials('billing');
     const tokens = await clientCredentials(issuer, clientId, auth, 'invoices:read');
     expect(tokens.access_token).toBeTruthy();
     // Outside the ceiling: refused by the IdP.
@@ -82,6 +96,7 @@ describe('AgentClient lifecycle', () => {
     expect(agent.status?.grantedScopes).toEqual(['invoices:read', 'reports:read']);
     expect(agent.status?.ceilingHistory?.at(-1)).toMatchObject({ decision: 'Delta', added: ['reports:read'], removed: ['invoices:write'], generation: 2 });
     expect(decode(await env.secret('billing-oauth'), 'scope')).toBe('invoices:read reports:read');
+    await captureCredentials('billing');
   });
 
   it('corrects drift made at the IdP directly (RFC 7592 PUT with the registration token)', async () => {
@@ -100,6 +115,7 @@ describe('AgentClient lifecycle', () => {
     // A fresh operator with a short drift period notices and narrows it back.
     await env.startOperator({ registrationResyncMs: 1000 });
     await eventually(() => !String(env.idpClientsOf(agent.metadata.uid)[0]?.['scope']).includes('payroll:admin'), 20_000, 'drift corrected');
+    await captureCredentials('billing');
     await env.stopOperator();
     await env.startOperator();
   });
@@ -139,6 +155,7 @@ describe('AgentClient lifecycle', () => {
   it('deletionPolicy Orphan leaves the registration and a working Secret, drops the operator-side record', async () => {
     await env.createAgent('keeper', { deletionPolicy: 'Orphan' });
     const agent = await waitReady(env, 'keeper');
+    await captureCredentials('keeper');
     await env.client.delete({ group: 'agentidentity.dev', version: 'v1alpha1', plural: 'agentclients', kind: 'AgentClient', namespaced: true }, 'keeper', env.namespace);
     await eventually(async () => (await env.getAgent('keeper')) === null, 20_000, 'AgentClient gone');
     expect(env.idpClientsOf(agent.metadata.uid)).toHaveLength(1);
@@ -150,14 +167,9 @@ describe('AgentClient lifecycle', () => {
   });
 
   it('never puts a credential value in a log line, an Event or a status', async () => {
-    const record = await env.client.list<SecretObject>(Secrets, { namespace: env.operatorNamespace });
-    const secrets: string[] = [env.idp.initialAccessToken, env.idp.adminToken];
-    for (const s of record.items) for (const key of ['registration_access_token', 'client_secret']) {
-      const v = decode(s, key);
-      if (v) secrets.push(v);
-    }
-    const keeper = await env.secret('keeper-oauth');
-    secrets.push((JSON.parse(decode(keeper, 'private_key.jwk')!) as JWK).d!);
+    // Captured while each agent was Ready: by now their records are deleted.
+    expect(credentials.size).toBeGreaterThanOrEqual(4);
+    const secrets: string[] = [env.idp.initialAccessToken, env.idp.adminToken, ...credentials];
     expect(env.logs.length).toBeGreaterThan(10);
     for (const line of env.logs) for (const s of secrets) expect(line.includes(s), 'a log line holds a credential').toBe(false);
     const events = await env.kubectl(['get', 'events', '-n', env.namespace, '-o', 'json']);
