@@ -9,6 +9,7 @@
 import type { ClientMetadata, Registration } from '../../idp/adapter.ts';
 import { isIdpError } from '../../idp/errors.ts';
 import { ensureFinalizer, removeFinalizer } from '../../runtime/finalizers.ts';
+import { isConflict } from '../../runtime/kube/errors.ts';
 import { Secrets } from '../../runtime/kube/types.ts';
 import type { SecretObject } from '../../runtime/kube/types.ts';
 import { generateSigningKey, publicJwk, registeredJwks } from './credentials.ts';
@@ -288,21 +289,31 @@ const handlers: Handlers = {
   async writeSecret(state) {
     const { agent } = state.obs;
     const name = agentSecretName(agent);
-    const actual = (await state.deps.client.get<SecretObject>(Secrets, name, agent.metadata.namespace)) ?? undefined;
-    state.secret = actual;
-    await state.refreshSecret();
-    if (state.obs.secret.ownership === 'foreign' || state.obs.secret.upToDate) return;
-    const credentials = await state.credentials();
-    if (!credentials) return;
-    const body = renderAgentSecret(agent, credentials, actual);
-    if (!body) return;
-    const written = actual
-      ? await state.deps.client.replace<SecretObject>(Secrets, body)
-      : await state.deps.client.create<SecretObject>(Secrets, body);
-    state.secret = written;
-    await state.refreshSecret();
-    if (!actual) state.event('Normal', 'SecretCreated', `wrote credentials Secret ${name}`);
-    await state.hook('afterSecret');
+    // The Secret as this sync saw it (the cache, or a direct read when the cache had none) is
+    // written against without reading it again: a create that finds one there, or a replace of an
+    // older version, fails with 409, and only then is it read and the write decided again.
+    for (let attempt = 0; ; attempt++) {
+      const actual = attempt === 0 ? state.secret : ((await state.deps.client.get<SecretObject>(Secrets, name, agent.metadata.namespace)) ?? undefined);
+      state.secret = actual;
+      await state.refreshSecret();
+      if (state.obs.secret.ownership === 'foreign' || state.obs.secret.upToDate) return;
+      const credentials = await state.credentials();
+      if (!credentials) return;
+      const body = renderAgentSecret(agent, credentials, actual);
+      if (!body) return;
+      let written: SecretObject;
+      try {
+        written = actual ? await state.deps.client.replace<SecretObject>(Secrets, body) : await state.deps.client.create<SecretObject>(Secrets, body);
+      } catch (error) {
+        if (attempt === 0 && isConflict(error)) continue;
+        throw error;
+      }
+      state.secret = written;
+      await state.refreshSecret();
+      if (!actual) state.event('Normal', 'SecretCreated', `wrote credentials Secret ${name}`);
+      await state.hook('afterSecret');
+      return;
+    }
   },
 
   async deleteRegistration(state) {

@@ -45,8 +45,11 @@ export const AgentClients: ResourceType = { group: GROUP, version: VERSION, plur
 /** Default period of the RFC 7592 read that catches drift made at the IdP. */
 export const DEFAULT_REGISTRATION_RESYNC_MS = 10 * 60_000;
 const BY_PROVIDER = 'identityProviderRef';
-/** The provider registry's reason for a name it holds no entry for (identityprovider/providers.ts). */
+/** The provider registry's reasons for a name it holds no entry for (identityprovider/providers.ts). */
 const NOT_IN_REGISTRY = 'NotFound';
+const NOT_YET_DISCOVERED = 'Pending';
+/** A safety net only: the registry wakes an AgentClient waiting on a Pending provider. */
+const PENDING_PROVIDER_RECHECK_MS = 30_000;
 
 export interface AgentClientControllerOptions {
   client: KubeClient;
@@ -119,6 +122,14 @@ export function createAgentClientController(options: AgentClientControllerOption
   });
   const ownedSecrets = ownedSecretsSpec(options.operatorNamespace);
   const secrets = options.informers.get(ownedSecrets);
+  const store = new RegistrationStore(options.client, options.operatorNamespace);
+  // Record Secrets changed or deleted by anyone but this process invalidate what the store
+  // remembers of its own writes (registration-store.ts).
+  secrets.addHandler({
+    add: (secret) => store.observe(secret),
+    update: (_old, secret) => store.observe(secret),
+    delete: (secret) => store.observe(secret, true),
+  });
   // Shared with the IdentityProvider controller: whether an IdentityProvider exists at all, and
   // its request timeout.
   const identityProviders = options.informers.get<IdentityProvider>({ type: IdentityProviders });
@@ -144,7 +155,7 @@ export function createAgentClientController(options: AgentClientControllerOption
     identityProvider,
     client: options.client,
     agentClients: AgentClients,
-    store: new RegistrationStore(options.client, options.operatorNamespace),
+    store,
     providers: options.providers,
     recorder: options.recorder,
     log: options.log,
@@ -185,20 +196,27 @@ export function createAgentClientController(options: AgentClientControllerOption
     async reconcile(key, ctx) {
       const agent = asAgentClient(agents.getByKey(key));
       if (!agent) {
+        const gone = memories.get(key);
+        if (gone) store.forget(gone.uid);
         memories.delete(key);
         return undefined;
       }
       let memory = memories.get(key);
       if (!memory || memory.uid !== agent.metadata.uid) {
+        if (memory) store.forget(memory.uid);
         memory = { uid: agent.metadata.uid };
         memories.set(key, memory);
       }
       // The IdentityProvider exists but this process has not discovered it yet (just started):
       // reporting now would flip Ready agents to IdentityProviderNotReady for a moment, and
-      // seeding from an undiscovered provider would force an IdP read per agent. The registry
-      // wakes this key once the entry appears.
+      // seeding from an undiscovered provider would force an IdP read per agent. Nothing is
+      // read or written; the registry wakes this key once the entry appears. (`NotFound` with a
+      // cached IdentityProvider: a registry that cannot tell, e.g. without its presence check.)
       const providerName = agent.spec.identityProviderRef.name;
-      if (options.providers.get(providerName)?.reason === NOT_IN_REGISTRY && identityProvider(providerName)) return undefined;
+      const providerReason = options.providers.get(providerName)?.reason;
+      if (providerReason === NOT_YET_DISCOVERED || (providerReason === NOT_IN_REGISTRY && identityProvider(providerName))) {
+        return { requeueAfter: PENDING_PROVIDER_RECHECK_MS };
+      }
       const cached = secrets.get(agentSecretName(agent), agent.metadata.namespace);
       return syncAgentClient({ ...deps, log: ctx.log }, agent, memory, cached, ctx.signal);
     },

@@ -5,8 +5,9 @@
  * crash-safe: a key and an intent are persisted here BEFORE the IdP call they lead to, and the
  * IdP's answer is persisted here before anything else is written.
  *
- * It is read with a direct GET on every sync (never from a cache): a stale read could make a
- * restarted or re-queued sync believe a registration had not happened yet.
+ * It is never read from the informer cache: a stale read could make a restarted or re-queued
+ * sync believe a registration had not happened yet. It is read with a direct GET, except when
+ * this process knows better than any read could (see {@link RegistrationStore}).
  */
 import type { JWK } from 'jose';
 import type { ClientMetadata } from '../../idp/adapter.ts';
@@ -183,20 +184,69 @@ export function parseRecordSecret(secret: SecretObject): RegistrationRecord {
   };
 }
 
-/** Reads and writes records in the operator namespace through the API server. */
+/** What this process last wrote, read (or deleted) for one uid, and the versions it saw recently. */
+interface Written {
+  /** undefined: a write failed, so whatever is stored is unknown and the next load must read. */
+  record: RegistrationRecord | null | undefined;
+  versions: string[];
+}
+
+/** Versions of one record remembered as this process's own writes (a sync writes at most a few). */
+const OWN_VERSIONS = 8;
+
+export interface RegistrationStoreOptions {
+  /**
+   * Records remembered (LRU). They save the read right after a write or read (the syncs our own
+   * writes trigger), so a few hundred cover a backlog; a miss is a GET.
+   */
+  maxRemembered?: number;
+}
+
+/**
+ * Reads and writes records in the operator namespace through the API server.
+ *
+ * The record this process last wrote or read is returned by `load` without a GET, until a watch event
+ * shows a version of the Secret this process did not write (or its deletion), a write fails, or
+ * the entry ages out of the LRU. That is as current as a GET: every write here is conditional
+ * (create, or replace on the resourceVersion we hold), so a record changed behind our back makes
+ * the next write fail with 409, the entry is dropped and the retried sync reads afresh; and every
+ * IdP call that must not be repeated (register, rotate) is preceded in the same sync by such a
+ * write (the intent). After a restart nothing is remembered: the first load of each uid is a GET.
+ */
 export class RegistrationStore {
   readonly #client: KubeClient;
   readonly namespace: string;
+  readonly #written = new Map<string, Written>();
+  readonly #max: number;
+  #reads = 0;
 
-  constructor(client: KubeClient, namespace: string) {
+  constructor(client: KubeClient, namespace: string, options: RegistrationStoreOptions = {}) {
     this.#client = client;
     this.namespace = namespace;
+    this.#max = Math.max(0, options.maxRemembered ?? 512);
   }
 
-  /** The record for an AgentClient uid, or null. A direct (quorum) read, never cached. */
-  async load(uid: string): Promise<RegistrationRecord | null> {
+  /** Direct reads made so far (tests). */
+  get reads(): number {
+    return this.#reads;
+  }
+
+  /**
+   * The record for an AgentClient uid, or null: what this process wrote last, else a direct
+   * (quorum) read. `presumeAbsent`: the caller knows no record can exist yet unless something went
+   * wrong (a new AgentClient without our finalizer); the read is skipped, and the first save is a
+   * create, which fails with 409 if a record exists after all.
+   */
+  async load(uid: string, options: { presumeAbsent?: boolean } = {}): Promise<RegistrationRecord | null> {
+    const written = this.#written.get(uid);
+    if (written && written.record !== undefined) return written.record;
+    if (options.presumeAbsent && !written) return null;
+    this.#reads++;
     const secret = await this.#client.get<SecretObject>(Secrets, recordSecretName(uid), this.namespace);
-    return secret ? parseRecordSecret(secret) : null;
+    const record = secret ? parseRecordSecret(secret) : null;
+    // What a quorum read returned is as good as our own write, under the same invalidation.
+    this.#remember(uid, record, record?.resourceVersion);
+    return record;
   }
 
   /**
@@ -205,14 +255,62 @@ export class RegistrationStore {
    */
   async save(record: RegistrationRecord): Promise<RegistrationRecord> {
     const body = renderRecordSecret(record, this.namespace);
-    const written = record.resourceVersion
-      ? await this.#client.replace<SecretObject>(Secrets, body)
-      : await this.#client.create<SecretObject>(Secrets, body);
-    return { ...record, resourceVersion: written.metadata?.resourceVersion };
+    let written: SecretObject;
+    try {
+      written = record.resourceVersion ? await this.#client.replace<SecretObject>(Secrets, body) : await this.#client.create<SecretObject>(Secrets, body);
+    } catch (error) {
+      this.#mustRead(record.uid);
+      throw error;
+    }
+    const saved = { ...record, resourceVersion: written.metadata?.resourceVersion };
+    this.#remember(record.uid, saved, saved.resourceVersion);
+    return saved;
   }
 
   /** Deletes the record; already gone is success. */
   async remove(uid: string): Promise<void> {
-    await this.#client.delete(Secrets, recordSecretName(uid), this.namespace);
+    try {
+      await this.#client.delete(Secrets, recordSecretName(uid), this.namespace);
+    } catch (error) {
+      this.#mustRead(uid);
+      throw error;
+    }
+    this.#remember(uid, null, undefined);
+  }
+
+  /**
+   * Feed from a watch on the record Secrets: a version this process did not write, or a deletion
+   * it did not make, drops what it remembers for that uid (the next load reads).
+   */
+  observe(secret: SecretObject, deleted = false): void {
+    const uid = secret.metadata?.labels?.[AGENTCLIENT_UID_LABEL];
+    if (!uid || secret.metadata?.namespace !== this.namespace) return;
+    const written = this.#written.get(uid);
+    if (!written || written.record === undefined) return;
+    const ours = deleted ? written.record === null : written.versions.includes(secret.metadata?.resourceVersion ?? '');
+    if (!ours) this.#written.delete(uid);
+  }
+
+  /** Forget everything remembered for a uid (the AgentClient is gone). */
+  forget(uid: string): void {
+    this.#written.delete(uid);
+  }
+
+  /** After a failed write: the stored record is unknown, so the next load reads (even a presumed-absent one). */
+  #mustRead(uid: string): void {
+    this.#written.delete(uid);
+    this.#remember(uid, undefined, undefined);
+  }
+
+  #remember(uid: string, record: RegistrationRecord | null | undefined, version: string | undefined): void {
+    if (this.#max === 0) return;
+    const previous = this.#written.get(uid);
+    this.#written.delete(uid);
+    const versions = [...(previous?.versions ?? []), ...(version ? [version] : [])].slice(-OWN_VERSIONS);
+    this.#written.set(uid, { record, versions });
+    if (this.#written.size > this.#max) {
+      const oldest = this.#written.keys().next();
+      if (!oldest.done) this.#written.delete(oldest.value);
+    }
   }
 }

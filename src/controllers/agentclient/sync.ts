@@ -15,7 +15,7 @@ import { Secrets } from '../../runtime/kube/types.ts';
 import type { SecretObject } from '../../runtime/kube/types.ts';
 import { patchStatusIfChanged } from '../../runtime/status.ts';
 import { applyAction, unmanagedDrift } from './apply.ts';
-import { isDeleting, manageable, nextRotationAt, plan } from './plan.ts';
+import { hasFinalizer, isDeleting, manageable, nextRotationAt, plan } from './plan.ts';
 import type { Action, Observation, Step } from './plan.ts';
 import { applyCeilingChange, ceilingStale, evaluateAgent, policyFingerprint } from './policy.ts';
 import { buildStatus } from './report.ts';
@@ -103,7 +103,11 @@ async function gather(deps: SyncDeps, agent: AgentClient, memory: Memory, cached
   if (blocked && (blocked.generation !== agent.metadata.generation || blocked.adapter !== provider?.adapter || now >= blocked.until)) {
     delete memory.blocked;
   }
-  const record = await deps.store.load(agent.metadata.uid);
+  // A new AgentClient (no finalizer of ours, nothing registered in status) cannot have a record
+  // yet: the finalizer always comes first. The read is skipped; the record's first write is a
+  // create, which fails with 409 should one exist after all (and the retry reads it).
+  const fresh = !hasFinalizer(agent) && !isDeleting(agent) && !agent.status?.clientId;
+  const record = await deps.store.load(agent.metadata.uid, { presumeAbsent: fresh });
   const secret = cachedSecret ?? (await deps.client.get<SecretObject>(Secrets, agentSecretName(agent), agent.metadata.namespace)) ?? undefined;
   const rotationPeriod = agent.spec.credentials?.rotationPeriod;
   // ConsentPolicy: the ceiling to register, and whether it (or the projected lifetimes) moved

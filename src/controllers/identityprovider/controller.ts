@@ -35,6 +35,12 @@ export function identityProviderController(deps: ControllerDeps): Controller<Ide
   const idps = deps.informers.get<IdentityProvider>({ type: IdentityProviders });
   idps.addIndexer(BY_SECRET, referencedSecrets);
   const secrets = deps.informers.get<SecretObject>(credentialSecretsSpec(namespace));
+  deps.providers.setPresence((name) => {
+    if (!idps.hasSynced()) return 'unknown';
+    const idp = idps.get(name);
+    // One being deleted is gone for every reader: its entry is dropped on its next reconcile.
+    return idp && !idp.metadata?.deletionTimestamp ? 'present' : 'absent';
+  });
 
   const secretWatch: WatchSpec<SecretObject> = {
     source: credentialSecretsSpec(namespace),

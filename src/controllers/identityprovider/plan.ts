@@ -16,7 +16,7 @@ import type { ProviderEntry, ProviderReason } from './providers.ts';
 export type Outcome =
   | { reason: 'Discovered'; discovered: DiscoveredProvider; discoveredAt: number; message: string }
   | {
-      reason: Exclude<ProviderReason, 'Discovered' | 'NotFound'>;
+      reason: Exclude<ProviderReason, 'Discovered' | 'NotFound' | 'Pending'>;
       message: string;
       transient: boolean;
       /** From the IdP's Retry-After, when it sent one. */

@@ -12,8 +12,14 @@ export type ProviderReason =
   | 'CredentialsMissing'
   | 'InvalidIssuer'
   | 'Unsupported'
-  /** No IdentityProvider of that name (or not reconciled yet). */
-  | 'NotFound';
+  /** No IdentityProvider of that name. */
+  | 'NotFound'
+  /**
+   * The IdentityProvider exists (or the cache is still syncing) but this process has not
+   * reconciled it yet: right after a start, or between its creation and its first reconcile.
+   * Transient by construction; readers wait (write nothing) and are woken when the entry is set.
+   */
+  | 'Pending';
 
 /** What a controller sees for one IdentityProvider. */
 export type ProviderState =
@@ -40,6 +46,9 @@ export interface ProviderLookup {
   subscribe(listener: (name: string) => void): () => void;
 }
 
+/** Whether an IdentityProvider object exists, as the IdentityProvider controller's cache sees it. */
+export type ProviderPresence = (name: string) => 'present' | 'absent' | 'unknown';
+
 const notFound = (name: string): ProviderState => ({
   ready: false,
   adapter: undefined,
@@ -49,12 +58,39 @@ const notFound = (name: string): ProviderState => ({
   issuer: undefined,
 });
 
+const pending = (name: string): ProviderState => ({
+  ready: false,
+  adapter: undefined,
+  discovered: undefined,
+  reason: 'Pending',
+  message: `IdentityProvider ${name} not yet discovered by this operator process`,
+  issuer: undefined,
+});
+
 export class ProviderRegistry implements ProviderLookup {
   readonly #entries = new Map<string, ProviderEntry>();
   readonly #listeners = new Set<(name: string) => void>();
+  #presence: ProviderPresence | undefined;
+
+  /**
+   * An IdentityProvider this process has not reconciled yet is `Pending`, not `NotFound`: after a
+   * restart the AgentClient workers start together with the IdentityProvider workers, and an
+   * agent reconciled first would otherwise report Ready=False and flip back a moment later (two
+   * status writes per agent for nothing). Seeding from the IdentityProvider's own Ready status
+   * was the alternative, rejected: an agent needs this process's adapter (credentials resolved,
+   * endpoints discovered) to do anything, and a Ready=True written by an earlier process may be
+   * stale. The presence check keeps a missing IdentityProvider reported as `NotFound` at once.
+   * Without it (no IdentityProvider controller in this process) a missing entry is `NotFound`.
+   */
+  setPresence(presence: ProviderPresence): void {
+    this.#presence = presence;
+  }
 
   get(name: string): ProviderState {
-    return this.#entries.get(name)?.state ?? notFound(name);
+    const entry = this.#entries.get(name);
+    if (entry) return entry.state;
+    const presence = this.#presence?.(name) ?? 'absent';
+    return presence === 'absent' ? notFound(name) : pending(name);
   }
 
   /** For the IdentityProvider controller. */
