@@ -5,6 +5,13 @@
  * renews every retry period and steps down if it cannot renew within the renew deadline; on a
  * graceful stop the leader releases the lease so a standby takes over at once.
  * Writes are optimistic (resourceVersion), so two candidates can never both win one round.
+ *
+ * Every attempt races a deadline (client-go's renew deadline): a leader whose renewal has not
+ * succeeded by `lastRenew + renewDeadline` steps down then, even if the API server has not
+ * answered yet, since other replicas take over `leaseDuration` after they last saw a renewal.
+ * `lastRenew` is the time an attempt started (the renewTime it writes), never when the answer
+ * came back, so a slow answer cannot stretch our term past what the others grant. A late attempt
+ * writes nothing further once its deadline passed.
  */
 import type { Logger } from 'pino';
 import { realClock } from './clock.ts';
@@ -67,8 +74,9 @@ export class LeaderElector {
     return this.#o.identity;
   }
 
+  /** False as soon as the renew deadline passed, even before the step-down callback ran. */
   isLeader(): boolean {
-    return this.#leading;
+    return this.#leading && this.#clock.now() - this.#lastRenew <= this.#o.renewDeadlineMs;
   }
 
   /** Leading and renewing, or standing by and able to read the lease. */
@@ -108,29 +116,67 @@ export class LeaderElector {
 
   async #tick(): Promise<void> {
     if (this.#stopped) return;
-    const ok = await this.#tryAcquireOrRenew();
+    const started = this.#clock.now();
+    // A leader must have renewed by lastRenew + renewDeadline; a candidate gives an attempt as long.
+    const deadline = (this.#leading ? this.#lastRenew : started) + this.#o.renewDeadlineMs;
+    const attempt = new AbortController();
+    const ok = await this.#withDeadline(this.#tryAcquireOrRenew(started, attempt.signal), deadline - started, attempt);
     if (this.#stopped) return;
     const now = this.#clock.now();
-    if (ok) {
-      this.#lastRenew = now;
+    if (ok === true) {
+      this.#lastRenew = started;
       if (!this.#leading) {
         this.#leading = true;
         this.#log.info('became leader');
         this.#callbacks?.onStartedLeading();
       }
-    } else if (this.#leading && now - this.#lastRenew > this.#o.renewDeadlineMs) {
+    } else if (this.#leading && (ok === 'deadline' || now - this.#lastRenew > this.#o.renewDeadlineMs)) {
       this.#leading = false;
-      this.#log.error('lost leadership: could not renew the lease within the renew deadline');
+      this.#log.error(
+        { renewDeadlineMs: this.#o.renewDeadlineMs },
+        ok === 'deadline'
+          ? 'lost leadership: the API server did not answer the renewal within the renew deadline'
+          : 'lost leadership: could not renew the lease within the renew deadline',
+      );
       this.#callbacks?.onStoppedLeading();
       return;
+    } else if (ok === 'deadline') {
+      this.#log.warn({ renewDeadlineMs: this.#o.renewDeadlineMs }, 'lease acquire attempt timed out');
     }
     // Jitter candidates (client-go's JitterFactor 1.2) so standbys do not poll in step.
     const delay = this.#leading ? this.#o.retryPeriodMs : this.#o.retryPeriodMs * (1 + Math.random() * 0.2);
     this.#timer = this.#clock.setTimer(() => void this.#tick(), delay);
   }
 
-  async #tryAcquireOrRenew(): Promise<boolean> {
-    const now = this.#clock.now();
+  /**
+   * `attempt`, or 'deadline' when `ms` pass first (the attempt is then aborted: it issues no
+   * further request, and its late result is ignored). KubeClient calls take no AbortSignal, so a
+   * request already sent runs to its own timeout in the background.
+   */
+  #withDeadline(attempt: Promise<boolean>, ms: number, abort: AbortController): Promise<boolean | 'deadline'> {
+    if (ms <= 0) {
+      abort.abort();
+      return Promise.resolve('deadline');
+    }
+    return new Promise((resolve) => {
+      const timer = this.#clock.setTimer(() => {
+        abort.abort();
+        resolve('deadline');
+      }, ms);
+      attempt.then(
+        (ok) => {
+          timer.cancel();
+          resolve(abort.signal.aborted ? 'deadline' : ok);
+        },
+        () => {
+          timer.cancel();
+          resolve(false);
+        },
+      );
+    });
+  }
+
+  async #tryAcquireOrRenew(now: number, signal: AbortSignal): Promise<boolean> {
     const mine = {
       holderIdentity: this.#o.identity,
       leaseDurationSeconds: Math.ceil(this.#o.leaseDurationMs / 1000),
@@ -138,7 +184,11 @@ export class LeaderElector {
     };
     try {
       const lease = await this.#client.get<LeaseObject>(Leases, this.#o.name, this.#o.namespace);
-      this.#lastContact = now;
+      // Past the deadline: a renewTime of `now` would claim a term we no longer hold.
+      if (signal.aborted) return false;
+      // Expiry is judged from when we saw the record (after a slow read, later than `now`).
+      const seen = this.#clock.now();
+      this.#lastContact = seen;
       if (!lease) {
         await this.#client.create<LeaseObject>(Leases, {
           apiVersion: 'coordination.k8s.io/v1',
@@ -150,11 +200,11 @@ export class LeaderElector {
       }
       const spec = lease.spec ?? {};
       const record = JSON.stringify([spec.holderIdentity, spec.renewTime, spec.leaseDurationSeconds]);
-      if (this.#observed?.record !== record) this.#observed = { record, at: now };
+      if (this.#observed?.record !== record) this.#observed = { record, at: seen };
       const holder = spec.holderIdentity ?? '';
       const held = holder !== '' && holder !== this.#o.identity;
       const durationMs = (spec.leaseDurationSeconds ?? 15) * 1000;
-      if (held && this.#observed.at + durationMs > now) return false;
+      if (held && this.#observed.at + durationMs > seen) return false;
       const transitions = (spec.leaseTransitions ?? 0) + (holder === this.#o.identity ? 0 : 1);
       await this.#client.replace<LeaseObject>(Leases, {
         ...lease,
