@@ -5,7 +5,12 @@
  *   resumes where it stopped instead of relisting;
  * - on 410 Gone (the version was compacted away) relist, and turn the difference between the
  *   cache and the new list into add/update/delete events so no deletion is missed;
- * - other failures retry with capped backoff; the cache keeps serving meanwhile.
+ * - other failures retry with capped backoff; the cache keeps serving meanwhile. A watch that
+ *   ends in a (non-410) ERROR event, or closes within a second having delivered nothing (client-go's
+ *   "very short watch"), is such a failure too, so a server refusing watches is not hot-looped;
+ * - a watch is aborted and resumed when nothing (no event, no bookmark) arrives for the server
+ *   timeout plus a margin: the server would have closed it by then, so the connection is dead
+ *   (a half-open TCP connection or a stuck proxy never says so).
  * The cache holds compacted objects (see transform.ts) and must be treated as read-only.
  */
 import type { Logger } from 'pino';
@@ -32,6 +37,13 @@ export interface InformerOptions<T extends KubeObject> {
   pageSize?: number;
   clock?: Clock;
   random?: () => number;
+  /**
+   * Server-side watch timeout, drawn per watch from [n, 2n) seconds so replicas do not reconnect
+   * together (client-go: 5-10 min). Default 300.
+   */
+  watchTimeoutSeconds?: number;
+  /** How long past the server timeout a silent watch is given before it is aborted. Default 30 s. */
+  watchStallMarginMs?: number;
 }
 
 export interface InformerHandler<T extends KubeObject> {
@@ -44,8 +56,13 @@ export interface InformerStats {
   lists: number;
   watches: number;
   relistsOnGone: number;
+  /** Watches aborted because nothing arrived in time. */
+  stalledWatches: number;
   lastResourceVersion: string | undefined;
 }
+
+/** A watch shorter than this that delivered nothing counts as a failure (client-go's rule). */
+const SHORT_WATCH_MS = 1000;
 
 export class Informer<T extends KubeObject = KubeObject> {
   readonly type: ResourceType;
@@ -57,7 +74,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   readonly #transform: (obj: T) => T;
   readonly #clock: Clock;
   readonly #random: () => number;
-  readonly #stats: InformerStats = { lists: 0, watches: 0, relistsOnGone: 0, lastResourceVersion: undefined };
+  readonly #stats: InformerStats = { lists: 0, watches: 0, relistsOnGone: 0, stalledWatches: 0, lastResourceVersion: undefined };
   #abort: AbortController | undefined;
   #loop: Promise<void> | undefined;
   #synced = false;
@@ -141,36 +158,22 @@ export class Informer<T extends KubeObject = KubeObject> {
     while (!signal.aborted) {
       try {
         if (rv === undefined) rv = await this.#relist(signal);
-        let gone = false;
-        this.#stats.watches++;
-        await this.#client.watch<T>(
-          this.type,
-          {
-            namespace: this.options.namespace,
-            labelSelector: this.options.labelSelector,
-            fieldSelector: this.options.fieldSelector,
-            resourceVersion: rv,
-            allowWatchBookmarks: true,
-            // Spread reconnects like client-go (5-10 min) so replicas do not reconnect together.
-            timeoutSeconds: Math.floor(300 * (1 + this.#random())),
-            signal,
-          },
-          (event) => {
-            if (event.type === 'ERROR') {
-              gone ||= (event.object as { code?: number }).code === 410;
-              return;
-            }
-            rv = event.object.metadata?.resourceVersion ?? rv;
-            this.#stats.lastResourceVersion = rv;
-            this.#apply(event);
-          },
-        );
-        if (gone) {
+        const result = await this.#watchOnce(rv, signal, (next) => (rv = next));
+        if (signal.aborted) break;
+        if (result.kind === 'gone') {
           this.#stats.relistsOnGone++;
           this.#log.info('watch expired (410 Gone); relisting');
           rv = undefined;
+          continue;
         }
-        failures = 0;
+        if (result.kind === 'ok') {
+          failures = 0;
+          continue;
+        }
+        failures++;
+        const delay = backoffDelay(failures, { baseMs: 200, maxMs: 30_000 }, this.#random);
+        this.#log.warn({ reason: result.message, retryInMs: delay }, 'watch failed');
+        await sleep(this.#clock, delay, signal);
       } catch (error) {
         if (signal.aborted) break;
         if (isGone(error)) {
@@ -185,6 +188,76 @@ export class Informer<T extends KubeObject = KubeObject> {
         await sleep(this.#clock, delay, signal);
       }
     }
+  }
+
+  /**
+   * One watch from `rv` until the server closes it, it stalls, or `signal` aborts. `advance` is told
+   * each new resourceVersion (events and bookmarks) so a re-watch resumes there.
+   */
+  async #watchOnce(
+    rv: string,
+    signal: AbortSignal,
+    advance: (rv: string) => void,
+  ): Promise<{ kind: 'ok' } | { kind: 'gone' } | { kind: 'failed'; message: string }> {
+    const timeoutSeconds = Math.floor((this.options.watchTimeoutSeconds ?? 300) * (1 + this.#random()));
+    const stallMs = timeoutSeconds * 1000 + (this.options.watchStallMarginMs ?? 30_000);
+    const watch = new AbortController();
+    const stop = (): void => watch.abort();
+    signal.addEventListener('abort', stop, { once: true });
+    let stalled = false;
+    let timer = this.#clock.setTimer(onStall, stallMs);
+    function onStall(): void {
+      stalled = true;
+      watch.abort();
+    }
+    let received = 0;
+    let error: { code?: number; message?: string } | undefined;
+    const started = this.#clock.now();
+    this.#stats.watches++;
+    try {
+      await this.#client.watch<T>(
+        this.type,
+        {
+          namespace: this.options.namespace,
+          labelSelector: this.options.labelSelector,
+          fieldSelector: this.options.fieldSelector,
+          resourceVersion: rv,
+          allowWatchBookmarks: true,
+          timeoutSeconds,
+          signal: watch.signal,
+        },
+        (event) => {
+          if (watch.signal.aborted) return;
+          received++;
+          timer.cancel();
+          timer = this.#clock.setTimer(onStall, stallMs);
+          if (event.type === 'ERROR') {
+            // The server ends the stream after an ERROR; the first one says why.
+            error ??= event.object as { code?: number; message?: string };
+            return;
+          }
+          const next = event.object.metadata?.resourceVersion;
+          if (next) {
+            advance(next);
+            this.#stats.lastResourceVersion = next;
+          }
+          this.#apply(event);
+        },
+      );
+    } finally {
+      timer.cancel();
+      signal.removeEventListener('abort', stop);
+    }
+    if (stalled) {
+      this.#stats.stalledWatches++;
+      return { kind: 'failed', message: `no event or bookmark for ${stallMs} ms; watch aborted` };
+    }
+    if (error?.code === 410) return { kind: 'gone' };
+    if (error) return { kind: 'failed', message: `watch ERROR event: ${error.code ?? '?'} ${error.message ?? ''}`.trim() };
+    if (received === 0 && this.#clock.now() - started < SHORT_WATCH_MS && !signal.aborted) {
+      return { kind: 'failed', message: 'watch closed at once without any event' };
+    }
+    return { kind: 'ok' };
   }
 
   /** Full list (paged); the cache becomes exactly the list, with events for each difference. */
