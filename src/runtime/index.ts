@@ -22,6 +22,8 @@ export type { Metrics } from './metrics.ts';
 export { startServer, parseBindAddress } from './http-server.ts';
 export { WorkQueue } from './queue/queue.ts';
 export type { AddOptions, Lane, QueueDepth } from './queue/queue.ts';
+export { TokenBucket } from './queue/bucket.ts';
+export type { RetryRateLimit } from './queue/bucket.ts';
 export { backoffDelay, backoffCeiling } from './queue/backoff.ts';
 export type { KubeClient, PatchType, JsonPatchOp, WatchEvent } from './kube/client.ts';
 export { HttpKubeClient } from './kube/http.ts';

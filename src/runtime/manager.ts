@@ -18,6 +18,7 @@ import { LeaderElector } from './leader.ts';
 import type { LeaderElectionOptions } from './leader.ts';
 import { createMetrics } from './metrics.ts';
 import type { Metrics } from './metrics.ts';
+import type { RetryRateLimit } from './queue/bucket.ts';
 import type { AddOptions } from './queue/queue.ts';
 import { ControllerRunner } from './runner.ts';
 
@@ -28,6 +29,12 @@ export interface ManagerOptions {
   metrics?: Metrics;
   /** Default normal-lane workers per controller. Default 8. */
   concurrency?: number;
+  /**
+   * Per-controller budget for retries of failed reconciles, on top of per-key backoff (client-go's
+   * default is `{ qps: 10, burst: 100 }`). Off when absent. Never delays first attempts or the
+   * priority lane (revocations).
+   */
+  retryRateLimit?: RetryRateLimit;
   /** Off when absent: this replica reconciles at once. */
   leaderElection?: LeaderElectionOptions;
   /** How long stop() lets in-flight reconciles run. Default 20 s. */
@@ -86,6 +93,7 @@ export class Manager {
         metrics: this.metrics,
         clock: this.clock,
         concurrency: this.#options.concurrency ?? 8,
+        ...(this.#options.retryRateLimit ? { retryRateLimit: this.#options.retryRateLimit } : {}),
       }),
     );
   }

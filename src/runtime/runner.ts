@@ -11,6 +11,7 @@ import { describeError } from './informer/informer.ts';
 import { objectKey } from './kube/keys.ts';
 import type { KubeObject } from './kube/types.ts';
 import type { Metrics } from './metrics.ts';
+import type { RetryRateLimit } from './queue/bucket.ts';
 import { WorkQueue } from './queue/queue.ts';
 import type { AddOptions, QueueDepth } from './queue/queue.ts';
 
@@ -20,6 +21,8 @@ export interface RunnerOptions {
   metrics: Metrics;
   clock: Clock;
   concurrency: number;
+  /** Overall budget for this controller's normal-lane retries (off when absent). */
+  retryRateLimit?: RetryRateLimit;
 }
 
 export class ControllerRunner {
@@ -38,6 +41,7 @@ export class ControllerRunner {
       concurrency: controller.concurrency ?? options.concurrency,
       priorityReserve: controller.priorityReserve ?? 2,
       clock: options.clock,
+      ...(options.retryRateLimit ? { retryRateLimit: options.retryRateLimit } : {}),
       onError: (key, error, retryInMs) =>
         this.#log.warn({ key, err: describeError(error), retryInMs }, 'reconcile failed; retrying with backoff'),
     });

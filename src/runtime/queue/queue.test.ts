@@ -208,3 +208,81 @@ describe('WorkQueue', () => {
     await expect(late).resolves.toEqual({ drained: false });
   });
 });
+
+describe('WorkQueue retries', () => {
+  it('keeps the backoff when the key is re-added while the failing run is still going', async () => {
+    const clock = new ManualClock();
+    const g = gate();
+    const delays: number[] = [];
+    const q = new WorkQueue({ concurrency: 1, clock, random: () => 0.999, backoff: { baseMs: 1000, maxMs: 60_000 }, onError: (_k, _e, d) => delays.push(d) });
+    q.start(g.handler);
+    q.add('a');
+    await flush();
+    // E.g. the run's own status write comes back as a watch event before the run fails.
+    q.add('a');
+    await g.fail('a');
+    expect(g.running.has('a')).toBe(false);
+    expect(q.depth()).toMatchObject({ normal: 0, delayed: 1 });
+    clock.advance(delays[0]! - 1);
+    await flush();
+    expect(g.log).toHaveLength(1);
+    clock.advance(1);
+    await flush();
+    expect(g.log).toHaveLength(2);
+  });
+
+  it('a priority re-add during a failing run retries after the backoff in the priority lane', async () => {
+    const clock = new ManualClock();
+    const g = gate();
+    const q = new WorkQueue({ concurrency: 1, clock, random: () => 0.999, backoff: { baseMs: 1000, maxMs: 60_000 } });
+    q.start(g.handler);
+    q.add('a');
+    await flush();
+    q.add('a', { priority: true });
+    await g.fail('a');
+    expect(g.log).toHaveLength(1);
+    clock.advance(1000);
+    await flush();
+    expect(g.log.at(-1)).toMatchObject({ key: 'a', lane: 'priority', failures: 1 });
+  });
+
+  it('a re-add during a successful run still runs at once', async () => {
+    const g = gate();
+    const q = new WorkQueue({ concurrency: 1, clock: new ManualClock() });
+    q.start(g.handler);
+    q.add('a');
+    await flush();
+    q.add('a');
+    await g.finish('a', { requeueAfter: 60_000 });
+    expect(g.running.has('a')).toBe(true);
+  });
+
+  it('spreads normal-lane retries of many failing keys with the overall bucket, but not first attempts or the priority lane', async () => {
+    const clock = new ManualClock();
+    const g = gate();
+    const delays = new Map<string, number>();
+    const q = new WorkQueue({
+      concurrency: 100,
+      priorityReserve: 10,
+      clock,
+      random: () => 0,
+      retryRateLimit: { qps: 10, burst: 5 },
+      onError: (k, _e, d) => delays.set(k, d),
+    });
+    q.start(g.handler);
+    for (let i = 0; i < 20; i++) q.add(`k${i}`);
+    await flush();
+    // First attempts are not limited.
+    expect(g.running.size).toBe(20);
+    for (let i = 0; i < 20; i++) await g.fail(`k${i}`);
+    const sorted = [...delays.values()].sort((a, b) => a - b);
+    // Five retries from the burst after their own backoff (5 ms), then one every 100 ms.
+    expect(sorted.slice(0, 5)).toEqual([5, 5, 5, 5, 5]);
+    expect(sorted.slice(5)).toEqual(Array.from({ length: 15 }, (_, i) => (i + 1) * 100));
+    // The priority lane does not wait for the spent bucket.
+    q.add('revoke', { priority: true });
+    await flush();
+    await g.fail('revoke');
+    expect(delays.get('revoke')).toBe(5);
+  });
+});

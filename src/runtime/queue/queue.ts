@@ -5,14 +5,22 @@
  * - bounded concurrency, plus a few slots only the priority lane may use, so a revocation starts
  *   at once even when every normal slot is busy with slow IdP calls;
  * - the priority lane is always served first;
- * - per-key exponential backoff with jitter on failure, forgotten on success;
+ * - per-key exponential backoff with jitter on failure, forgotten on success; optionally also an
+ *   overall token bucket for normal-lane retries (`retryRateLimit`, see bucket.ts): a retry waits
+ *   for the later of its own backoff and a token, while first attempts and the priority lane never
+ *   wait for the bucket;
  * - `requeueAfter` for scheduled work (rotation, rediscovery).
  * Every run decides its own follow-up: starting a run cancels any pending delayed add for the key.
+ * A key added while a run that then fails is still going is retried after the backoff, not at
+ * once: the add most likely came from the failing run's own writes, and retrying at once would hit
+ * the failing IdP again without pause.
  */
 import { realClock } from '../clock.ts';
 import type { Clock, TimerHandle } from '../clock.ts';
 import { backoffDelay, defaultBackoff } from './backoff.ts';
 import type { BackoffPolicy } from './backoff.ts';
+import { TokenBucket } from './bucket.ts';
+import type { RetryRateLimit } from './bucket.ts';
 
 export type Lane = 'priority' | 'normal';
 
@@ -37,6 +45,11 @@ export interface WorkQueueOptions {
   /** Extra workers only priority items may use. Default 2. */
   priorityReserve?: number;
   backoff?: BackoffPolicy;
+  /**
+   * Overall budget for normal-lane retries (e.g. client-go's `{ qps: 10, burst: 100 }`). Off when
+   * absent. First attempts, `requeueAfter` schedules and the priority lane are never limited.
+   */
+  retryRateLimit?: RetryRateLimit;
   clock?: Clock;
   random?: () => number;
   /** Told about every failed run, after the retry is scheduled. */
@@ -60,6 +73,7 @@ export class WorkQueue {
   readonly #clock: Clock;
   readonly #random: () => number;
   readonly #onError: WorkQueueOptions['onError'];
+  readonly #bucket: TokenBucket | undefined;
   // Sets keep insertion order: FIFO within a lane with O(1) dedupe and removal.
   readonly #lanes: Record<Lane, Set<string>> = { priority: new Set(), normal: new Set() };
   readonly #active = new Map<string, Lane>();
@@ -78,6 +92,7 @@ export class WorkQueue {
     this.#clock = options.clock ?? realClock;
     this.#random = options.random ?? Math.random;
     this.#onError = options.onError;
+    this.#bucket = options.retryRateLimit ? new TokenBucket(options.retryRateLimit) : undefined;
   }
 
   /** Queue `key` now (deduplicated; a priority add promotes a waiting normal one). */
@@ -123,7 +138,8 @@ export class WorkQueue {
   addRateLimited(key: string, options: AddOptions & { minDelayMs?: number } = {}): number {
     const failures = (this.#failures.get(key) ?? 0) + 1;
     this.#failures.set(key, failures);
-    const delay = Math.max(options.minDelayMs ?? 0, backoffDelay(failures, this.#backoff, this.#random));
+    let delay = Math.max(options.minDelayMs ?? 0, backoffDelay(failures, this.#backoff, this.#random));
+    if (this.#bucket && !options.priority) delay = Math.max(delay, this.#bucket.reserve(this.#clock.now()));
     this.addAfter(key, delay, options);
     return delay;
   }
@@ -215,12 +231,14 @@ export class WorkQueue {
   }
 
   async #run(handler: Handler, key: string, lane: Lane): Promise<void> {
+    let failed = false;
     try {
       const result = await handler(key, { lane, failures: this.failures(key), signal: this.#abort.signal });
       this.forget(key);
       const after = result?.requeueAfter;
       if (after !== undefined && after > 0) this.addAfter(key, after, { priority: lane === 'priority' });
     } catch (error) {
+      failed = true;
       const retryAfter = retryAfterMs(error);
       const delay = this.#stopping ? 0 : this.addRateLimited(key, { priority: lane === 'priority', minDelayMs: retryAfter });
       this.#onError?.(key, error, delay);
@@ -229,7 +247,10 @@ export class WorkQueue {
       const again = this.#dirty.get(key);
       if (again !== undefined) {
         this.#dirty.delete(key);
-        this.add(key, { priority: again === 'priority' });
+        const backoff = failed ? this.#delayed.get(key) : undefined;
+        // The later of the backoff and the re-add wins; the lane is the higher of the two.
+        if (backoff) backoff.lane = higher(backoff.lane, again);
+        else this.add(key, { priority: again === 'priority' });
       }
       this.#pump();
       if (this.#isIdle()) for (const resolve of this.#waiters.splice(0)) resolve();
