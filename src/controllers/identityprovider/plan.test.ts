@@ -132,4 +132,25 @@ describe('desiredStatus and readyTransition', () => {
     expect(readyTransition(failed, again)).toBeUndefined();
     expect(readyTransition(undefined, okStatus)).toMatchObject({ type: 'Normal', reason: 'Discovered' });
   });
+
+  it('keeps lastDiscoveryTime when a later discovery finds the same results, and moves it when they change', () => {
+    const first = desiredStatus(idp(), { reason: 'Discovered', discovered, discoveredAt: t0.getTime(), message: 'ok' }, t0);
+    const hourLater = desiredStatus(idp({}, first), { reason: 'Discovered', discovered, discoveredAt: t1.getTime(), message: 'ok' }, t1);
+    expect(hourLater).toEqual(first);
+    const changed = { ...discovered, scopesSupported: ['a', 'b', 'c'] };
+    const after = desiredStatus(idp({}, first), { reason: 'Discovered', discovered: changed, discoveredAt: t1.getTime(), message: 'ok' }, t1);
+    expect(after.lastDiscoveryTime).toBe('2025-01-01T00:05:00Z');
+  });
+
+  it('sets kstatus Reconciling while a transient failure is retried and Stalled for failures that wait for a person', () => {
+    const types = (s: ReturnType<typeof desiredStatus>) => Object.fromEntries((s.conditions ?? []).map((c) => [c.type, `${c.status}/${c.reason}`]));
+    const retrying = desiredStatus(idp(), { reason: 'DiscoveryFailed', message: 'Unreachable', transient: true }, t0);
+    expect(types(retrying)).toEqual({ Ready: 'False/DiscoveryFailed', Reconciling: 'True/DiscoveryFailed' });
+    for (const reason of ['InvalidIssuer', 'CredentialsMissing', 'Unsupported', 'DiscoveryFailed'] as const) {
+      const stalled = desiredStatus(idp({}, retrying), { reason, message: 'm', transient: false }, t1);
+      expect(types(stalled)).toEqual({ Ready: `False/${reason}`, Stalled: `True/${reason}` });
+    }
+    const recovered = desiredStatus(idp({}, retrying), { reason: 'Discovered', discovered, discoveredAt: t1.getTime(), message: 'ok' }, t1);
+    expect(types(recovered)).toEqual({ Ready: 'True/Discovered' });
+  });
 });

@@ -5,12 +5,23 @@
  * Rediscovery happens only when the configuration changed (spec or a referenced Secret's
  * value, tracked by fingerprint) or the rediscovery period has passed: a resync or a restart
  * of an unchanged IdentityProvider never calls the IdP twice.
+ *
+ * Conditions follow kstatus' abnormal-true pattern (as AgentClient does), so Flux, Argo CD and
+ * `kstatus` see failures: `Reconciling=True` while a transient failure is retried with backoff,
+ * `Stalled=True` for failures that wait for a person (InvalidIssuer, CredentialsMissing,
+ * Unsupported, a non-transient DiscoveryFailed such as an invalid discovery document); both are
+ * removed once discovery succeeds.
+ *
+ * `lastDiscoveryTime` moves only when a successful discovery changed what status reports
+ * (endpoints, scopes, capabilities): an hourly rediscovery or a restart that finds the same IdP
+ * writes nothing, so steady state makes zero API writes. Ready=True says the last attempt worked.
  */
 import { createHash } from 'node:crypto';
 import type { DiscoveredProvider, IdpAdapterConfig } from '../../idp/adapter.ts';
 import { isIdpError } from '../../idp/errors.ts';
 import type { IdentityProvider, IdentityProviderStatus } from '../../api/v1alpha1/index.ts';
-import { getCondition, setCondition } from '../../runtime/conditions.ts';
+import { getCondition, removeCondition, setCondition } from '../../runtime/conditions.ts';
+import { statusEqual } from '../../runtime/status.ts';
 import type { ProviderEntry, ProviderReason } from './providers.ts';
 
 export type Outcome =
@@ -90,18 +101,15 @@ export function desiredStatus(idp: IdentityProvider, outcome: Outcome, now: Date
   const previous = idp.status ?? {};
   const generation = idp.metadata?.generation;
   const ready = outcome.reason === 'Discovered';
-  const status: IdentityProviderStatus = {
-    ...previous,
-    observedGeneration: generation,
-    conditions: setCondition(
-      previous.conditions,
-      { type: 'Ready', status: ready ? 'True' : 'False', reason: outcome.reason, message: outcome.message, observedGeneration: generation },
-      now,
-    ),
-  };
+  const condition = (type: string) => ({ type, status: 'True' as const, reason: outcome.reason, message: outcome.message, observedGeneration: generation });
+  let conditions = setCondition(previous.conditions, { ...condition('Ready'), status: ready ? 'True' : 'False' }, now);
+  const retrying = !ready && outcome.transient;
+  const stalled = !ready && !outcome.transient;
+  conditions = retrying ? setCondition(conditions, condition('Reconciling'), now) : removeCondition(conditions, 'Reconciling');
+  conditions = stalled ? setCondition(conditions, condition('Stalled'), now) : removeCondition(conditions, 'Stalled');
+  const status: IdentityProviderStatus = { ...previous, observedGeneration: generation, conditions };
   if (outcome.reason === 'Discovered') {
     const d = outcome.discovered;
-    status.lastDiscoveryTime = seconds(outcome.discoveredAt);
     status.endpoints = {
       issuer: d.issuer,
       tokenEndpoint: d.tokenEndpoint,
@@ -112,6 +120,10 @@ export function desiredStatus(idp: IdentityProvider, outcome: Outcome, now: Date
     };
     status.scopesSupported = d.scopesSupported ? [...d.scopesSupported].sort() : undefined;
     status.capabilities = { ...d.capabilities };
+    const unchanged =
+      previous.lastDiscoveryTime !== undefined &&
+      statusEqual([previous.endpoints, previous.scopesSupported, previous.capabilities], [status.endpoints, status.scopesSupported, status.capabilities]);
+    status.lastDiscoveryTime = unchanged ? previous.lastDiscoveryTime : seconds(outcome.discoveredAt);
   }
   return status;
 }

@@ -99,6 +99,10 @@ describe('IdentityProvider controller against the embedded IdP', () => {
     const missing = await eventually(ready(`late-${suffix}`), 20_000, 'a condition');
     expect(missing).toMatchObject({ status: 'False', reason: 'CredentialsMissing' });
     expect(missing.message).toContain(`Secret ${ns}/late-${suffix} not found`);
+    // kstatus: waiting for a person is Stalled, not Reconciling.
+    const stalledObj = (await admin.get<IdentityProvider>(IdentityProviders, `late-${suffix}`))!;
+    expect(stalledObj.status?.conditions?.find((c) => c.type === 'Stalled')).toMatchObject({ status: 'True', reason: 'CredentialsMissing' });
+    expect(stalledObj.status?.conditions?.find((c) => c.type === 'Reconciling')).toBeUndefined();
     await admin.create(Secrets, secret(`late-${suffix}`, { token: idp.initialAccessToken, admin: idp.adminToken }));
     await eventually(async () => (await ready(`late-${suffix}`)())?.status === 'True', 20_000, 'Ready after the Secret');
     // Events about cluster-scoped objects live in `default` (the API server's rule); recorded after the status write.
@@ -118,6 +122,8 @@ describe('IdentityProvider controller against the embedded IdP', () => {
     await admin.create(IdentityProviders, provider(`down-${suffix}`, `http://127.0.0.1:${port}`, `down-${suffix}`));
     const failed = await eventually(ready(`down-${suffix}`), 20_000, 'a condition');
     expect(failed).toMatchObject({ status: 'False', reason: 'DiscoveryFailed' });
+    const retrying = (await admin.get<IdentityProvider>(IdentityProviders, `down-${suffix}`))!;
+    expect(retrying.status?.conditions?.find((c) => c.type === 'Reconciling')).toMatchObject({ status: 'True', reason: 'DiscoveryFailed' });
     const errors = () => operator.metrics.reconcileTotal.get().then((m) => m.values.find((v) => v.labels.result === 'error')?.value ?? 0);
     const before = await errors();
     await sleep(3000);

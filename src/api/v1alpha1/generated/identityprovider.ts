@@ -105,7 +105,7 @@ export interface IdentityProviderStatus {
    */
   conditions?: Condition[];
   /**
-   * When the discovery document was last fetched successfully.
+   * When a successful discovery last changed the reported endpoints, scopes or capabilities (an unchanged periodic rediscovery leaves it, so steady state writes nothing; Ready says whether the last attempt worked).
    */
   lastDiscoveryTime?: string;
   endpoints?: IdentityProviderStatusEndpoints;
