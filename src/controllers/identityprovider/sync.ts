@@ -78,6 +78,9 @@ export async function syncIdentityProvider(deps: SyncDeps, name: string, log: Lo
       const onIdpCall = deps.onIdpCall;
       const config: IdpAdapterConfig = { ...credentials.config, ...(onIdpCall ? { onCall: (c: IdpCallRecord) => onIdpCall(name, c) } : {}) };
       try {
+        // Always a fresh adapter: what status reports then comes from the IdP's metadata alone,
+        // never from what an adapter instance learnt from one registration (the oidc adapter's
+        // per-registration RFC 7592 observation), so capabilities do not flap between rebuilds.
         adapter = deps.createAdapter(idp.spec.type, config);
         const discovered = await adapter.discover(signal);
         outcome = checkDiscoveredIssuer(idp, discovered) ?? {
@@ -86,7 +89,14 @@ export async function syncIdentityProvider(deps: SyncDeps, name: string, log: Lo
           discoveredAt: deps.clock.now(),
           message: discoveredMessage(discovered),
         };
-        if (outcome.reason === 'Discovered') requeueAfter = deps.rediscoveryPeriodMs;
+        if (outcome.reason === 'Discovered') {
+          requeueAfter = deps.rediscoveryPeriodMs;
+          // Same configuration and same results: keep the adapter the other controllers hold (its
+          // connections and what it learnt), so a periodic rediscovery wakes no AgentClient.
+          if (cached?.state.ready && cached.fingerprint === print && JSON.stringify(cached.state.discovered) === JSON.stringify(discovered)) {
+            adapter = cached.state.adapter;
+          }
+        }
       } catch (error) {
         outcome = classifyDiscoveryError(error);
       }
