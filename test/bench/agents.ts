@@ -6,7 +6,7 @@ import { API_VERSION } from '../../src/api/v1alpha1/index.ts';
 import type { KubeClient } from '../../src/runtime/kube/client.ts';
 import { Secrets } from '../../src/runtime/kube/types.ts';
 import type { Condition, KubeObject, SecretObject } from '../../src/runtime/kube/types.ts';
-import { AgentClients, SCOPE } from './stack.ts';
+import { AgentClients, SCOPES } from './stack.ts';
 import { watchObjects } from './watch.ts';
 import type { ObjectWatch } from './watch.ts';
 
@@ -27,7 +27,7 @@ export function agentManifest(namespace: string, name: string, idpName: string):
       identityProviderRef: { name: idpName },
       clientName: `Bench agent ${name}`,
       grantTypes: ['client_credentials'],
-      scopes: [SCOPE],
+      scopes: [...SCOPES],
       agentMetadata: { owner: 'team-bench', agentType: 'reporting', capabilityVersion: '1.0.0' },
     },
   };

@@ -5,7 +5,7 @@
  *
  * Phases, in order: the floor (bare script, no operator); the operator with N AgentClients
  * applied at once and GrantRevocations during that backlog; idle; a process restart; memory at
- * --scale AgentClients; the ConsentPolicy change slot. See each file under scenarios/.
+ * --scale AgentClients; a ConsentPolicy narrowing over the backlog's AgentClients. See each file under scenarios/.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -97,7 +97,7 @@ try {
   const existing = backlogOk ? options.agents + 1 : 0;
   results.scale =
     options.scale === 0 ? { notMeasured: '--scale 0' } : backlogOk ? await phase('scale', () => runScale(ctx, existing)) : needs('scale');
-  results.policyChange = await runPolicyChange(ctx);
+  results.policyChange = backlogOk ? await phase('policy change', () => runPolicyChange(ctx)) : needs('policy change');
 } finally {
   await ctx.operator?.stop();
   ctx.rss?.stop();
@@ -114,6 +114,10 @@ if (ok(results.backlog)) explain.push(`operator, per agent: API writes ${JSON.st
 if (ok(results.restart)) explain.push(`restart: IdP calls ${JSON.stringify(results.restart.idpCalls.byOperation)}; API writes ${JSON.stringify(results.restart.apiWrites.byResource)}; not Ready after: ${results.restart.notReadyAfter}; status changed on ${results.restart.statusChanged}: ${JSON.stringify(results.restart.changedStatusFields)}`);
 if (ok(results.idle) && results.idle.apiWrites.total + results.idle.idpCalls.total > 0) explain.push(`idle: API writes ${JSON.stringify(results.idle.apiWrites.byResource)}; IdP ${JSON.stringify(results.idle.idpCalls.byOperation)}`);
 if (ok(results.scale)) explain.push(`scale: ${results.scale.measured}`);
+if (ok(results.policyChange)) {
+  const p = results.policyChange;
+  explain.push(`policy change: ${p.policy} dropped ${p.droppedScope} for ${p.agents} AgentClients; IdP narrowed p50 ${p.idpNarrowedP50Seconds} s, all ${p.idpAllNarrowedSeconds} s; status all ${p.statusAllUpdatedSeconds} s; GrantRevocations ${p.grantRevocations.created} created, ${p.grantRevocations.completed} Completed (last at ${p.grantRevocations.allFinishedSeconds} s), grants revoked ${p.grantRevocations.grantsRevoked}; IdP ${JSON.stringify(p.idpCalls.byOperation)}; API writes ${JSON.stringify(p.apiWrites.byResource)}; verified at the IdP ${p.verifiedAtIdp.narrowed}/${p.agents}`);
+}
 const table = `${renderTable(rows)}\n${explain.map((e) => `  ${e}`).join('\n')}\n`;
 const json = JSON.stringify({ ...results, targets: rows }, null, 2);
 if (options.json) {

@@ -27,7 +27,14 @@ export const IDP_NAME = 'bench-idp';
 /** An IdentityProvider that never becomes Ready (nothing listens at its issuer). */
 export const PARKED_IDP_NAME = 'bench-idp-parked';
 export const BENCH_LABEL = 'agentidentity.dev/bench';
-export const SCOPE = 'reports:read';
+/** What every bench agent requests: several scopes of one tier, so a policy can drop one (scenarios/policy.ts). */
+export const SCOPES = ['reports:export', 'reports:list', 'reports:read'] as const;
+/** The scope the ConsentPolicy change scenario drops. */
+export const DROPPED_SCOPE = 'reports:export';
+/** The ConsentPolicy that alone selects the backlog's namespace (scenarios/policy.ts narrows it). */
+export const AGENTS_POLICY = 'bench-agents';
+/** Namespace label `AGENTS_POLICY` selects (that namespace does not carry BENCH_LABEL). */
+export const AGENTS_POLICY_LABEL = 'agentidentity.dev/bench-policy';
 const IAT_SECRET = 'bench-idp-initial-access-token';
 const ADMIN_SECRET = 'bench-idp-admin-token';
 
@@ -128,7 +135,11 @@ async function createIfAbsent(client: HttpKubeClient, type: ResourceType, obj: K
   }
 }
 
-/** The IdP's token Secrets, the Ready IdentityProvider, a parked one, and a policy allowing SCOPE. */
+/**
+ * The IdP's token Secrets, the Ready IdentityProvider, a parked one, and the ConsentPolicies:
+ * `bench-allow` for the namespaces labelled BENCH_LABEL, `bench-agents` for the backlog's
+ * namespace only, so narrowing it affects exactly the backlog's AgentClients.
+ */
 async function installIdentityProviders(stack: BenchStack): Promise<void> {
   const { client } = stack;
   await stack.ensureNamespace(OPERATOR_NAMESPACE);
@@ -149,11 +160,14 @@ async function installIdentityProviders(stack: BenchStack): Promise<void> {
   await createIfAbsent(client, IdentityProviders, {
     apiVersion: API_VERSION, kind: 'IdentityProvider', metadata: { name: PARKED_IDP_NAME }, spec: { ...spec('http://127.0.0.1:9'), requestTimeoutSeconds: 1 },
   } as KubeObject);
-  // No matching policy means nothing is allowed (secure by default): allow the one scope agents ask for.
-  await createIfAbsent(client, ConsentPolicies, {
-    apiVersion: API_VERSION,
-    kind: 'ConsentPolicy',
-    metadata: { name: 'bench-allow' },
-    spec: { namespaceSelector: { matchLabels: { [BENCH_LABEL]: 'true' } }, allowedScopes: [SCOPE], scopeClasses: [{ pattern: SCOPE, access: 'read' }] },
-  } as KubeObject);
+  // No matching policy means nothing is allowed (secure by default): allow the scopes agents ask
+  // for. The operator runs without --allow-no-policy, so every registration goes through a policy.
+  for (const [name, selector] of [['bench-allow', { [BENCH_LABEL]: 'true' }], [AGENTS_POLICY, { [AGENTS_POLICY_LABEL]: 'agents' }]] as const) {
+    await createIfAbsent(client, ConsentPolicies, {
+      apiVersion: API_VERSION,
+      kind: 'ConsentPolicy',
+      metadata: { name },
+      spec: { namespaceSelector: { matchLabels: selector }, allowedScopes: [...SCOPES], scopeClasses: [{ pattern: 'reports:*', access: 'read' }] },
+    } as KubeObject);
+  }
 }

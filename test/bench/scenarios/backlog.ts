@@ -9,7 +9,7 @@ import { seconds, startOperatorProcess } from '../context.ts';
 import type { BenchContext } from '../context.ts';
 import { countApiReads, countApiWrites, countIdpCalls } from '../proxy.ts';
 import { readCpuSeconds, toMiB } from '../rss.ts';
-import { BENCH_LABEL, IDP_NAME } from '../stack.ts';
+import { AGENTS_POLICY_LABEL, BENCH_LABEL, IDP_NAME } from '../stack.ts';
 import { runRevocations } from './revocation.ts';
 import type { RevocationResult } from './revocation.ts';
 
@@ -35,7 +35,8 @@ export interface BacklogResult {
 export async function runBacklog(ctx: BenchContext): Promise<BacklogResult> {
   const { stack, options } = ctx;
   await stack.restartIdp();
-  await stack.ensureNamespace(AGENTS_NAMESPACE, { [BENCH_LABEL]: 'true' });
+  // Selected by the `bench-agents` ConsentPolicy alone (the policy-change scenario narrows it).
+  await stack.ensureNamespace(AGENTS_NAMESPACE, { [AGENTS_POLICY_LABEL]: 'agents' });
   await stack.ensureNamespace(REVOKE_NAMESPACE, { [BENCH_LABEL]: 'true' });
   const operator = await startOperatorProcess(ctx);
   const operatorStartSeconds = seconds((await operator.waitReady(60_000)) - operator.startedAt);
