@@ -20,6 +20,7 @@ import type { RegistrationRecord } from './registration-store.ts';
 import { AGENTCLIENT_NAME_LABEL, AGENTCLIENT_UID_LABEL, MANAGED_BY_LABEL, agentSecretName, renderAgentSecret } from './secret.ts';
 import type { SyncState } from './state.ts';
 import { policyMetadata } from './policy.ts';
+import { applyClientAccess } from './nothing-allowed.ts';
 import { isImmediateRotationRequest } from '../grantrevocation/suspension.ts';
 
 const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -112,6 +113,8 @@ type Handler<A extends Action> = (state: SyncState, action: A) => Promise<void>;
 type Handlers = { [K in Action['type']]: Handler<Extract<Action, { type: K }>> };
 
 const handlers: Handlers = {
+  setPolicyDisabled: (state, { disabled }) => applyClientAccess(state, disabled),
+
   async addFinalizer(state) {
     const updated = await ensureFinalizer(state.deps.client, state.deps.agentClients, state.obs.agent, FINALIZER);
     if (updated) state.obs.agent = { ...state.obs.agent, metadata: { ...state.obs.agent.metadata, ...updated.metadata } };

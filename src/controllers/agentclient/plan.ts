@@ -12,6 +12,7 @@ import type { AgentClient } from './types.ts';
 import { effectiveAuthMethod, parseSoftwareId } from './metadata.ts';
 import type { RegistrationRecord } from './registration-store.ts';
 import type { SecretOwnership } from './secret.ts';
+import { clientAccessStep } from './nothing-allowed.ts';
 
 export const FINALIZER = 'agentidentity.dev/registration';
 export const ROTATE_ANNOTATION = 'agentidentity.dev/rotate';
@@ -61,6 +62,8 @@ export interface Observation {
   policyChanged: boolean;
   /** GrantRevocation holds on this AgentClient (grantrevocation/holds.ts); none when absent. */
   holds?: RevocationHolds;
+  /** The client is disabled at the IdP because no ConsentPolicy allows anything (nothing-allowed.ts). */
+  policyDisabled?: boolean;
 }
 
 export type Action =
@@ -76,6 +79,7 @@ export type Action =
   | { type: 'completeRotation' }
   | { type: 'endOverlap' }
   | { type: 'declineRotation'; request: string }
+  | { type: 'setPolicyDisabled'; disabled: boolean }
   | { type: 'writeSecret' }
   | { type: 'deleteRegistration' }
   | { type: 'deleteRegistrations'; registrations: Registration[] }
@@ -261,6 +265,9 @@ export function plan(obs: Observation): Step {
   const caps = provider.discovered.capabilities;
   if (effectiveAuthMethod(obs.agent) === 'private_key_jwt' && !caps.jwks) return secretStep ?? { wait: 'AuthMethodUnsupported' };
   if (!record?.clientId) return planUnregistered(obs, record);
+  // ConsentPolicy allows nothing: cut the client off before any other IdP work.
+  const cut = clientAccessStep(obs, 'disable');
+  if (cut) return { action: cut };
 
   const management = caps.management && manageable(record);
   const rotation = planRotation(obs, record, management);
@@ -278,5 +285,8 @@ export function plan(obs: Observation): Step {
     }
   }
   if (obs.secret.ownership === 'foreign') return { wait: 'SecretConflict' };
+  // Allowed again: re-enabled only now that the registration holds the new ceiling.
+  const restore = clientAccessStep(obs, 'enable');
+  if (restore) return { action: restore };
   return secretStep ?? { done: true };
 }

@@ -70,17 +70,28 @@ describe('ceilingStatus and policyConditions', () => {
 });
 
 describe('an empty ceiling', () => {
-  it('keeps the registered ceiling (RFC 7591 cannot express an empty one) and says so', () => {
+  it('keeps the registered scope (RFC 7591 cannot express an empty ceiling) and says what holds the client instead', () => {
     const e = evaluate(['other']);
     expect(e.granted).toEqual([]);
     expect(registrableCeiling(e, 'code:read code:write')).toEqual(['code:read', 'code:write']);
     expect(registrableCeiling(e, undefined)).toEqual([]);
     expect(ceilingStale(e, 'code:read')).toBe(false);
-    const applied = { decided: { change: {} as never, cause: 'spec' as const, history: [] }, registered: ['code:read', 'code:write'] };
-    expect(policyConditions(e, applied)[0]).toMatchObject({ status: 'False', reason: 'EmptyCeilingKept' });
-    expect(ceilingStatus(agentWith({ grantedScopes: ['code:read', 'code:write'] }), e, applied)).toMatchObject({
+    const kept = { decided: { change: {} as never, cause: 'spec' as const, history: [] }, registered: ['code:read', 'code:write'] };
+    // The IdP cannot disable a client: it keeps the ceiling, and the condition says what still works.
+    const keptCondition = policyConditions(e, kept, { disabled: false, disableSupported: false })[0];
+    expect(keptCondition).toMatchObject({ status: 'False', reason: 'NothingAllowedCeilingKept' });
+    expect(keptCondition?.message).toContain('the IdP keeps code:read code:write: client_credentials tokens up to it can still be issued');
+    expect(ceilingStatus(agentWith({ grantedScopes: ['code:read', 'code:write'] }), e, kept)).toMatchObject({
       grantedScopes: ['code:read', 'code:write'],
       deniedScopes: [{ scope: 'other', reason: 'NotAllowedByPolicy', policy: 'p' }],
     });
+    // It can: until the client is disabled the condition says so; once it is, the ceiling in force is empty.
+    expect(policyConditions(e, kept, { disabled: false, disableSupported: true })[0]).toMatchObject({ status: 'Unknown', reason: 'CeilingPending' });
+    const disabled = { decided: { change: {} as never, cause: 'policy' as const, history: [] }, registered: [] };
+    expect(policyConditions(e, disabled, { disabled: true, disableSupported: true })[0]).toMatchObject({ status: 'False', reason: 'NothingAllowed' });
+    expect(ceilingStatus(agentWith({ grantedScopes: ['code:read'] }), e, disabled)).toMatchObject({ grantedScopes: [] });
+    // Allowed again while still disabled: pending until it is re-enabled.
+    const again = evaluate(['code:read']);
+    expect(policyConditions(again, disabled, { disabled: true, disableSupported: true })[0]).toMatchObject({ status: 'Unknown', reason: 'CeilingPending' });
   });
 });

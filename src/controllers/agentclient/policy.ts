@@ -23,6 +23,8 @@ import type { PolicyCaches } from '../consentpolicy/caches.ts';
 import { ensureRevocation, needsRevocation, planCeilingRevocation } from '../consentpolicy/narrowing.ts';
 import { agentView, evaluateCeiling, LIFETIMES_CONDITION, registeredCeilingChange } from './ceiling.ts';
 import type { CeilingEvaluation, RegisteredChange } from './ceiling.ts';
+import { allowsNothing, ceilingKeptRecorded, nothingAllowedCondition, policyCompliantSince } from './nothing-allowed.ts';
+import type { ClientAccess } from './nothing-allowed.ts';
 import type { AgentClient, AgentClientStatus } from './types.ts';
 
 /** What the AgentClient controller needs for ConsentPolicy evaluation. */
@@ -66,9 +68,10 @@ export function policyMetadata(
 
 /**
  * The ceiling to register. RFC 7591 cannot express an empty ceiling (an absent `scope` means the
- * IdP's default, and oidc-provider rejects an empty one), so when a policy allows nothing a
- * registered client keeps its last ceiling at the IdP, and PolicyCompliant says so
- * (EmptyCeilingKept); an unregistered one is not registered at all (plan.ts NoScopesAllowed).
+ * IdP's default, and oidc-provider stores an empty one as absent), so when a policy allows nothing
+ * a registered client keeps its last ceiling at the IdP and is disabled there instead, or says why
+ * it cannot be (nothing-allowed.ts); an unregistered one is not registered at all (plan.ts
+ * NoScopesAllowed).
  */
 export function registrableCeiling(evaluation: CeilingEvaluation, registeredScope: string | undefined): string[] {
   if (evaluation.granted.length > 0 || !registeredScope) return evaluation.granted;
@@ -103,10 +106,21 @@ export async function applyCeilingChange(
   evaluation: CeilingEvaluation,
   registered: readonly string[],
   now: Date,
+  access: ClientAccess = { disabled: false, disableSupported: undefined },
 ): Promise<AppliedChange> {
   const view = agentView(agent);
   const time = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
-  const decided = registeredCeilingChange({ agent: view, registered, evaluation, time });
+  // A client disabled because nothing is allowed has an empty effective ceiling, whatever scope
+  // its registration still carries (nothing-allowed.ts).
+  const effective = access.disabled ? [] : registered;
+  // Empty before and after (a disabled client): nothing to decide, not an Initial of nothing.
+  const base =
+    effective.length === 0 && (agent.status?.grantedScopes ?? []).length === 0
+      ? unchanged(agent)
+      : registeredCeilingChange({ agent: view, registered: effective, evaluation, time });
+  const decided = everyGrant(agent, evaluation, access, base, effective);
+  // The ceiling-kept case records no history: the time it began tells two such episodes apart.
+  const kept = base.change.decision === 'None' && decided !== base;
   if (needsRevocation(decided)) {
     const owner = decided.policy !== undefined ? deps.caches.policy(decided.policy) : undefined;
     const live = owner?.metadata?.uid && !owner.metadata.deletionTimestamp ? { name: decided.policy ?? '', uid: owner.metadata.uid } : undefined;
@@ -115,14 +129,43 @@ export async function applyCeilingChange(
       agent: view,
       decided,
       previous: agent.status?.grantedScopes,
-      registered,
-      lastHistoryTime: agent.status?.ceilingHistory?.at(-1)?.time,
+      registered: kept ? [] : effective,
+      lastHistoryTime: `${agent.status?.ceilingHistory?.at(-1)?.time ?? ''}${kept ? policyCompliantSince(agent) : ''}`,
       ...(live ? { policy: live } : {}),
       ...(requester ? { requester } : {}),
     });
     if (grev) await ensureRevocation(client, grev);
   }
-  return { decided, registered: normalizeScopes(registered) };
+  return { decided, registered: normalizeScopes(effective) };
+}
+
+function unchanged(agent: AgentClient): RegisteredChange {
+  return {
+    change: { decision: 'None', added: [], removed: [], crossed: [], revokeExistingGrants: false, revokeScopes: [], message: 'ceiling unchanged' },
+    cause: 'spec',
+    history: [...(agent.status?.ceilingHistory ?? [])],
+  };
+}
+
+/**
+ * Nothing allowed is a narrowing of everything: every grant is revoked, not only those holding the
+ * removed scopes. Disabled client: the decided PolicyNarrowed (all scopes removed) revokes all.
+ * IdP keeping its ceiling (no `disableClient`): no ceiling change to record, but the grants are
+ * revoked once, until status says so (PolicyCompliant NothingAllowedCeilingKept).
+ */
+function everyGrant(agent: AgentClient, evaluation: CeilingEvaluation, access: ClientAccess, decided: RegisteredChange, effective: readonly string[]): RegisteredChange {
+  if (!allowsNothing(evaluation)) return decided;
+  const message = 'no ConsentPolicy allows any requested scope: every grant is revoked';
+  if (decided.change.decision === 'PolicyNarrowed') return { ...decided, change: { ...decided.change, revokeExistingGrants: true, message } };
+  if (access.disabled || access.disableSupported !== false || decided.change.decision !== 'None' || ceilingKeptRecorded(agent) || effective.length === 0) return decided;
+  const removed = normalizeScopes(effective);
+  const policy = evaluation.denied.find((d) => d.policy)?.policy ?? (agent.status?.policies ?? []).find((p) => !evaluation.policies.includes(p));
+  return {
+    ...decided,
+    cause: 'policy',
+    ...(policy !== undefined ? { policy } : {}),
+    change: { decision: 'PolicyNarrowed', added: [], removed, crossed: [], revokeExistingGrants: true, revokeScopes: removed, message },
+  };
 }
 
 /**
@@ -151,15 +194,16 @@ export function ceilingStatus(agent: AgentClient, evaluation: CeilingEvaluation,
 }
 
 /** The PolicyCompliant and TokenLifetimesProjected conditions. */
-export function policyConditions(evaluation: CeilingEvaluation, applied: AppliedChange | undefined): { type: string; status: Condition['status']; reason: string; message: string }[] {
+export function policyConditions(
+  evaluation: CeilingEvaluation,
+  applied: AppliedChange | undefined,
+  access: ClientAccess = { disabled: false, disableSupported: undefined },
+): { type: string; status: Condition['status']; reason: string; message: string }[] {
   const pending = applied !== undefined && applied.registered.join(' ') !== evaluation.granted.join(' ') && !evaluation.held;
-  const kept = pending && evaluation.granted.length === 0;
-  const compliant = kept
-    ? {
-        status: 'False' as const,
-        reason: 'EmptyCeilingKept',
-        message: `${evaluation.policyCompliant.message}; an empty ceiling cannot be registered (RFC 7591), so the IdP keeps ${applied?.registered.join(' ') ?? ''}: revoke its grants with a GrantRevocation, or delete the AgentClient`,
-      }
+  // A registered client that nothing is allowed to (or that is being re-enabled): nothing-allowed.ts.
+  const nothing = applied !== undefined ? nothingAllowedCondition(evaluation, applied.registered, access) : undefined;
+  const compliant = nothing
+    ? nothing
     : pending
     ? { status: 'Unknown' as const, reason: 'CeilingPending', message: `the IdP still holds ${applied.registered.join(' ') || '(none)'}; registering ${evaluation.granted.join(' ') || '(none)'}` }
     : evaluation.policyCompliant;

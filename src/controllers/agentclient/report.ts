@@ -12,6 +12,7 @@ import type { Action, Observation, Step, Wait } from './plan.ts';
 import { agentSecretName } from './secret.ts';
 import type { AgentClientStatus, CredentialsStatus } from './types.ts';
 import { ceilingStatus, policyConditions } from './policy.ts';
+import { clientAccess, nothingAllowedReady } from './nothing-allowed.ts';
 import type { AppliedChange } from './policy.ts';
 import type { RevocationHolds } from '../grantrevocation/holds.ts';
 
@@ -151,6 +152,8 @@ function ready(obs: Observation, outcome: Outcome, reg: CondInput, cred: CondInp
     return { status: 'False', reason: outcome.error.reason, message: outcome.error.message };
   }
   const done = (outcome.step !== undefined && 'done' in outcome.step) || driftCheckFailed(obs, outcome) !== undefined;
+  const nothing = done ? nothingAllowedReady(obs) : undefined;
+  if (nothing) return nothing;
   if (reg.status === 'True' && cred.status === 'True' && done) {
     return { status: 'True', reason: 'Ready', message: `client ${obs.record?.clientId ?? '?'} is registered and its credentials are in Secret ${agentSecretName(obs.agent)}` };
   }
@@ -218,7 +221,7 @@ export function buildStatus(obs: Observation, outcome: Outcome, now: Date, appli
     ? with_('DriftChecked', { status: 'False', reason: drift.reason, message: `${drift.message}; the registration was last verified earlier and the client keeps working` })(conditions)
     : removeCondition(conditions, 'DriftChecked');
   // ConsentPolicy: PolicyCompliant and TokenLifetimesProjected (policy.ts).
-  for (const c of policyConditions(obs.ceiling, applied)) conditions = with_(c.type, c)(conditions);
+  for (const c of policyConditions(obs.ceiling, applied, clientAccess(obs))) conditions = with_(c.type, c)(conditions);
   const isStalled = stalled(obs, outcome) || Boolean(held.deleted ?? held.suspended);
   conditions = isStalled ? with_('Stalled', { status: 'True', reason: summary.reason, message: summary.message })(conditions) : removeCondition(conditions, 'Stalled');
   conditions =

@@ -18,6 +18,7 @@ import { applyAction, unmanagedDrift } from './apply.ts';
 import { hasFinalizer, isDeleting, manageable, nextRotationAt, plan } from './plan.ts';
 import type { Action, Observation, Step } from './plan.ts';
 import { applyCeilingChange, ceilingStale, evaluateAgent, policyFingerprint } from './policy.ts';
+import { clientAccess, initiallyDisabled } from './nothing-allowed.ts';
 import { buildStatus } from './report.ts';
 import type { Outcome, StepError } from './report.ts';
 import { agentSecretName } from './secret.ts';
@@ -57,6 +58,7 @@ const DOING: Record<Action['type'], string> = {
   completeRotation: 'registering the new key (RFC 7592)',
   endOverlap: 'removing the previous key (RFC 7592)',
   declineRotation: 'recording a rotation request',
+  setPolicyDisabled: 'disabling or re-enabling the client at the IdP (ConsentPolicy)',
   writeSecret: 'writing the credentials Secret',
   deleteRegistration: 'deleting the registration (RFC 7592)',
   deleteRegistrations: 'deleting registrations left by an interrupted attempt',
@@ -141,6 +143,7 @@ async function gather(deps: SyncDeps, agent: AgentClient, memory: Memory, cached
       ceilingStale(ceiling, record?.clientId ? record.registeredScope : undefined) || (memory.policyFingerprint !== undefined && memory.policyFingerprint !== fingerprint),
     ...(deps.holds ? { holds: deps.holds(agent) } : {}),
   };
+  obs.policyDisabled = initiallyDisabled(agent, ceiling, obs.holds);
   // A registration deleted by a GrantRevocation: once the hold lifts, read the registration at
   // once (it is gone, so the agent is registered again) instead of at the next drift check.
   if (obs.holds?.deletedBy.length) {
@@ -178,7 +181,7 @@ async function report(state: SyncState, outcome: Outcome): Promise<void> {
   // the change needs before status records it (see policy.ts for why this order).
   const { obs } = state;
   const registered = obs.record?.clientId && obs.record.registeredScope !== undefined ? obs.record.registeredScope.split(' ').filter(Boolean) : undefined;
-  const applied = registered && !isDeleting(obs.agent) ? await applyCeilingChange(state.deps.client, state.deps.policy, obs.agent, obs.ceiling, registered, now) : undefined;
+  const applied = registered && !isDeleting(obs.agent) ? await applyCeilingChange(state.deps.client, state.deps.policy, obs.agent, obs.ceiling, registered, now, clientAccess(obs)) : undefined;
   const status = buildStatus(state.obs, outcome, now, applied);
   await patchStatusIfChanged(state.deps.client, state.deps.agentClients, state.obs.agent as never, status);
 }

@@ -59,7 +59,7 @@ export function needsRevocation(decided: RegisteredChange): boolean {
 
 /** `<agent>-<narrowed|reconsent>-<10 hex>`, at most 253 characters. */
 export function revocationName(input: CeilingRevocationInput): string {
-  const full = input.decided.change.revokeExistingGrants;
+  const full = input.decided.change.revokeExistingGrants && input.decided.change.decision !== 'PolicyNarrowed';
   const digest = createHash('sha256')
     .update(
       JSON.stringify([
@@ -87,12 +87,17 @@ export function planCeilingRevocation(input: CeilingRevocationInput): GrantRevoc
   if (!needsRevocation(decided)) return undefined;
   const { change } = decided;
   const full = change.revokeExistingGrants;
-  const decision = full ? 'FullReconsent' : 'PolicyNarrowed';
+  // A narrowing to nothing revokes every grant but stays a narrowing (nothing-allowed.ts).
+  const narrowed = change.decision === 'PolicyNarrowed' || !full;
+  const decision = narrowed ? 'PolicyNarrowed' : 'FullReconsent';
   const who = `${agent.namespace}/${agent.name}`;
   const by = decided.policy ? `ConsentPolicy ${decided.policy}` : 'its spec';
-  const reason = full
+  const narrowedBy = decided.cause === 'policy' ? by : 'its spec';
+  const reason = !narrowed
     ? `FullReconsent: ${change.message} (${by}); every existing grant of ${who} is revoked so users consent from scratch`
-    : `PolicyNarrowed: the ceiling of ${who} was narrowed by ${decided.cause === 'policy' ? by : 'its spec'}; grants holding ${change.revokeScopes.join(' ')} are revoked`;
+    : full
+    ? `PolicyNarrowed: no scope of ${who} is allowed any more (${narrowedBy}; removed ${change.removed.join(' ')}); every grant is revoked`
+    : `PolicyNarrowed: the ceiling of ${who} was narrowed by ${narrowedBy}; grants holding ${change.revokeScopes.join(' ')} are revoked`;
   const owner: OwnerReference =
     decided.cause === 'policy' && input.policy
       ? { apiVersion: API_VERSION, kind: CONSENT_POLICY.kind, name: input.policy.name, uid: input.policy.uid }

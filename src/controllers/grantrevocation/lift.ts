@@ -10,6 +10,7 @@
  * disabled at the IdP (docs/operations/incident-response.md).
  */
 import { isIdpError } from '../../idp/errors.ts';
+import { disabledByPolicy } from '../agentclient/nothing-allowed.ts';
 import { removeFinalizer } from '../../runtime/finalizers.ts';
 import { auditRecord, emitAudit } from './audit.ts';
 import { readyState, summarize } from './status.ts';
@@ -53,9 +54,13 @@ async function liftOne(deps: SyncDeps, grev: GrantRevocation, lift: Lift, signal
   const idp = lift.agentClient.spec.identityProviderRef.name;
   const lookup = deps.providers(idp);
   if ('waiting' in lookup) return `cannot re-enable client ${lift.clientId}: IdentityProvider ${idp}: ${lookup.waiting}`;
+  const heldByPolicy = disabledByPolicy(lift.agentClient);
   let note = `client ${lift.clientId} re-enabled at IdentityProvider ${idp}`;
   try {
-    await lookup.provider.adapter.setDisabled(lift.clientId, false, signal);
+    // No ConsentPolicy allows it anything: the AgentClient controller holds it disabled and
+    // re-enables it once one does (agentclient/nothing-allowed.ts).
+    if (heldByPolicy) note = `client ${lift.clientId} stays disabled at IdentityProvider ${idp}: no ConsentPolicy allows it any scope`;
+    else await lookup.provider.adapter.setDisabled(lift.clientId, false, signal);
   } catch (error) {
     if (isIdpError(error) && error.code === 'NotFound') {
       note = `client ${lift.clientId} no longer exists at IdentityProvider ${idp}; nothing to re-enable`;
@@ -67,7 +72,7 @@ async function liftOne(deps: SyncDeps, grev: GrantRevocation, lift: Lift, signal
   const actor = grev.metadata.annotations?.[LIFTED_BY_ANNOTATION] || UNKNOWN_LIFTER;
   const why = grev.metadata.annotations?.[LIFT_REASON_ANNOTATION];
   emitAudit(deps.log, auditRecord({
-    grev, action: 'LiftSuspension', call: 'setDisabled(false)', idp, clientId: lift.clientId, agentClient: agentName, actor, outcome: 'Succeeded',
+    grev, action: 'LiftSuspension', call: heldByPolicy ? 'none' : 'setDisabled(false)', idp, clientId: lift.clientId, agentClient: agentName, actor, outcome: 'Succeeded',
     ...(why ? { liftReason: why } : {}),
   }));
   const message = `suspension by GrantRevocation ${grevName} lifted by ${actor}${why ? ` (${why})` : ''}: ${note}`;

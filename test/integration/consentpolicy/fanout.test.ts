@@ -96,14 +96,16 @@ describe('ConsentPolicy fan-out', () => {
     await all(fleetNames, (a) => granted(a) === 'metrics:read metrics:write' && condition(a, 'PolicyCompliant')?.status === 'True', 'ceilings follow again', 90_000);
   });
 
-  it('says so when a policy allows nothing for a registered client (an empty ceiling cannot be registered)', async () => {
+  it('disables registered clients when a policy allows nothing (an empty ceiling cannot be registered)', async () => {
     await env.patchPolicy(policyName, { spec: { allowedScopes: [] } });
-    const kept = await all(fleetNames.slice(0, 5), (a) => condition(a, 'PolicyCompliant')?.reason === 'EmptyCeilingKept', 'EmptyCeilingKept');
-    for (const agent of kept) {
+    const cut = await all(fleetNames.slice(0, 5), (a) => condition(a, 'PolicyCompliant')?.reason === 'NothingAllowed', 'NothingAllowed');
+    for (const agent of cut) {
       expect(condition(agent, 'PolicyCompliant')?.status).toBe('False');
-      expect(condition(agent, 'PolicyCompliant')?.message).toContain('the IdP keeps metrics:read metrics:write');
-      expect(condition(agent, 'Ready')?.status).toBe('True');
+      expect(condition(agent, 'Ready')).toMatchObject({ status: 'False', reason: 'NothingAllowed' });
+      expect(agent.status?.grantedScopes ?? []).toEqual([]);
+      expect(agent.status?.ceilingHistory?.at(-1)).toMatchObject({ decision: 'PolicyNarrowed', removed: ['metrics:read', 'metrics:write'] });
       expect(agent.status?.deniedScopes?.map((d) => d.reason)).toEqual(['NotAllowedByPolicy', 'NotAllowedByPolicy']);
+      expect(env.idp.store.isDisabled(agent.status?.clientId ?? '')).toBe(true);
     }
   });
 });
