@@ -23,7 +23,7 @@ function slowLeaseServer(clock: ManualClock) {
         try {
           resolve(fn());
         } catch (error) {
-          reject(error);
+          reject(error instanceof Error ? error : new Error(String(error)));
         }
       }, server.delayMs);
     });
@@ -34,7 +34,7 @@ function slowLeaseServer(clock: ManualClock) {
     if (create && lease) throw new ApiError(409, 'AlreadyExists', 'exists');
     if (!create && obj.metadata?.resourceVersion !== lease?.metadata?.resourceVersion) throw new ApiError(409, 'Conflict', 'modified');
     server.writes++;
-    lease = structuredClone({ ...obj, metadata: { ...obj.metadata, resourceVersion: String(++rv) } }) as LeaseObject;
+    lease = structuredClone({ ...obj, metadata: { ...obj.metadata, resourceVersion: String(++rv) } });
     return structuredClone(lease) as T;
   };
   const client: KubeClient = {

@@ -55,7 +55,7 @@ function world() {
     async patch<T extends KubeObject>(_t: unknown, _n: string, _ns: string | undefined, _p: unknown, body: unknown): Promise<T> {
       writes++;
       const status = { ...(idp.status ?? {}), ...(body as { status: object }).status };
-      idp = { ...idp, status, metadata: { ...idp.metadata, resourceVersion: String(++rv) } } as IdentityProvider;
+      idp = { ...idp, status, metadata: { ...idp.metadata, resourceVersion: String(++rv) } };
       return idp as unknown as T;
     },
     get: unused,

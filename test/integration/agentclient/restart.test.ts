@@ -50,6 +50,7 @@ describe('operator restart', () => {
   it('caches registration records without their credentials (they are always read directly)', async () => {
     const agent = await waitReady(env, 'steady');
     const owned = env.operator!.manager.informers.all().find((i) => i.type.plural === 'secrets' && i.list().some((s) => s.metadata?.namespace === env.namespace));
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- the informer list type does not resolve without it
     const cached = owned?.list() as SecretObject[] | undefined;
     const record = cached?.find((s) => s.metadata?.name === `agc-${agent.metadata.uid}`);
     expect(record?.metadata?.annotations?.['agentidentity.dev/agentclient']).toBe(`${env.namespace}/steady`);
