@@ -77,6 +77,8 @@ describe('AgentClient lifecycle', () => {
   it('makes zero API writes and zero IdP calls when idle', async () => {
     await waitReady(env, 'billing');
     await new Promise((resolve) => setTimeout(resolve, 1500));
+    // Events are sent in the background: let every queue (and the Event queue) drain first.
+    await env.operator!.manager.idle();
     const writes = env.operator!.writes;
     writes.reset();
     env.proxy.resetCount();
