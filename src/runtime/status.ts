@@ -10,6 +10,7 @@
  * process wrote (and the resourceVersion the write returned) is remembered per object uid, and an
  * "equal to the cache" verdict is trusted only when the cache already shows that write.
  */
+import { createHash } from 'node:crypto';
 import type { KubeClient } from './kube/client.ts';
 import type { KubeObject, ResourceType } from './kube/types.ts';
 
@@ -57,11 +58,22 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-/** What this process last wrote to one object's status. */
+/**
+ * What this process last wrote to one object's status. Kept compact, because an object reconciled
+ * once and never again keeps its entry until the bound pushes it out (10,000 parked objects
+ * would otherwise hold 10,000 status object graphs plus their canonical JSON): the status as its
+ * JSON text (parsed back only when a patch must be computed against it) and a digest of the
+ * canonical form.
+ */
 interface Written {
   resourceVersion: string | undefined;
-  status: unknown;
-  canonical: string;
+  statusJson: string;
+  digest: string;
+}
+
+/** SHA-256 of a canonical status, for equality only (base64: 44 characters). */
+function digest(canonicalJson: string): string {
+  return createHash('sha256').update(canonicalJson).digest('base64');
 }
 
 /**
@@ -131,18 +143,18 @@ export async function patchStatusIfChanged<T extends KubeObject & { status?: unk
   const memo = options.memo ?? processStatusMemo;
   const uid = obj.metadata?.uid;
   const cachedRv = obj.metadata?.resourceVersion;
-  const desired = canonical(newStatus ?? {});
-  const cached = canonical(obj.status ?? {});
+  const desiredJson = canonical(newStatus ?? {});
+  const cachedJson = canonical(obj.status ?? {});
   let written = uid === undefined ? undefined : memo.get(uid);
-  if (written && uid !== undefined && (written.resourceVersion === cachedRv || written.canonical === cached)) {
+  if (written && uid !== undefined && (written.resourceVersion === cachedRv || written.digest === digest(cachedJson))) {
     // The cache shows our last write (or the same status): from here on it alone is the truth.
     memo.forget(uid);
     written = undefined;
   }
   let base: unknown = obj.status ?? {};
-  if (cached === desired) {
-    if (!written || written.canonical === desired) return undefined;
-    base = written.status;
+  if (cachedJson === desiredJson) {
+    if (!written || written.digest === digest(desiredJson)) return undefined;
+    base = JSON.parse(written.statusJson);
   }
   const body: Record<string, unknown> = { status: mergePatch(base, newStatus ?? {}) };
   if (options.optimistic ?? true) body['metadata'] = { resourceVersion: cachedRv };
@@ -151,8 +163,8 @@ export async function patchStatusIfChanged<T extends KubeObject & { status?: unk
   if (writtenUid !== undefined) {
     memo.remember(writtenUid, {
       resourceVersion: updated.metadata?.resourceVersion,
-      status: structuredClone(newStatus ?? {}),
-      canonical: desired,
+      statusJson: JSON.stringify(newStatus ?? {}),
+      digest: digest(desiredJson),
     });
   }
   return updated;
