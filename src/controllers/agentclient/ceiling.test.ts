@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PolicyInput } from '../../policy/index.ts';
-import { ceilingStatusUpToDate, evaluateCeiling, registeredCeilingChange, TASK_SCOPED_UNSUPPORTED } from './ceiling.ts';
+import { ceilingStatusUpToDate, evaluateCeiling, NAMESPACE_UNKNOWN, registeredCeilingChange, TASK_SCOPED_UNSUPPORTED } from './ceiling.ts';
 import type { AgentView, CeilingEvaluationInput } from './ceiling.ts';
 
 /** The sample policy (config/samples/consentpolicy.yaml), selecting tenant namespaces. */
@@ -77,6 +77,29 @@ describe('evaluateCeiling', () => {
     expect(result.policyCompliant).toMatchObject({ status: 'Unknown', reason: 'PolicySelectorInvalid' });
     expect(result.policyCompliant.message).toContain('broken');
     expect(result.policyCompliant.message).toContain('unknown operator');
+  });
+
+  it('holds the current ceiling while the Namespace is not in the cache, never widening it', () => {
+    // A permissive policy for everyone and a restrictive one for tenant namespaces: read as "no
+    // labels", an uncached tenant namespace would escape the restrictive one (and match NotIn).
+    const everyone: PolicyInput = { name: 'everyone', spec: { allowedScopes: ['code:read', 'code:write', 'reports:read'] } };
+    const tenantOnly: PolicyInput = { name: 'tenant-read', spec: { namespaceSelector: { matchLabels: tenantLabels }, allowedScopes: ['code:read'] } };
+    const notProd: PolicyInput = {
+      name: 'outside-prod',
+      spec: { namespaceSelector: { matchExpressions: [{ key: 'agentidentity.dev/tenant', operator: 'NotIn', values: ['agents'] }] }, allowedScopes: ['reports:read'] },
+    };
+    const status = { grantedScopes: ['code:read'], policies: ['everyone', 'tenant-read'], deniedScopes: [] };
+    const base = { agent: agent(['code:read', 'code:write'], status), policies: [everyone, tenantOnly, notProd] };
+    expect(evaluateCeiling(input(base)).granted).toEqual(['code:read']);
+    const unknown = evaluateCeiling(input({ ...base, namespaceLabels: undefined, namespaceKnown: false }));
+    expect(unknown.held).toBe(true);
+    expect(unknown.granted).toEqual(['code:read']);
+    expect(unknown.policies).toEqual(['everyone', 'tenant-read']);
+    expect(unknown.policyCompliant).toMatchObject({ status: 'Unknown', reason: NAMESPACE_UNKNOWN });
+    expect(unknown.policyCompliant.message).toContain('Namespace agents');
+    // A new AgentClient has no ceiling to keep: nothing to register.
+    const fresh = evaluateCeiling(input({ agent: agent(['code:read', 'code:write']), policies: [everyone], namespaceLabels: undefined, namespaceKnown: false }));
+    expect(fresh).toMatchObject({ held: true, granted: [] });
   });
 
   it('ignores an invalid policy whose other selector rules the AgentClient out', () => {

@@ -32,6 +32,9 @@ import type { AgentClient } from './types.ts';
 /** One `status.deniedScopes` entry. */
 export type DeniedScopeStatus = AgentClientStatusDeniedScopesItem;
 
+/** PolicyCompliant reason while the AgentClient's Namespace is not in the cache (ceiling held). */
+export const NAMESPACE_UNKNOWN = 'NamespaceUnknown';
+
 /** Denial reason when the IdP cannot enforce task-scoped lifetimes (see {@link evaluateCeiling}). */
 export const TASK_SCOPED_UNSUPPORTED = 'TaskScopedUnsupportedByIdP';
 
@@ -80,8 +83,15 @@ export function agentView(agent: AgentClient): AgentView {
 
 export interface CeilingEvaluationInput {
   agent: AgentView;
-  /** Labels of the AgentClient's namespace (undefined: no labels, or not in the cache). */
+  /** Labels of the AgentClient's namespace (undefined: no labels). */
   namespaceLabels: Labels;
+  /**
+   * Whether the namespace is in the cache. An uncached namespace is unknown, not label-less:
+   * read as "no labels" a restrictive policy's `namespaceSelector` would stop matching (and
+   * `NotIn`/`DoesNotExist` start to), so the intersection would run over fewer policies and
+   * widen the ceiling. Unknown holds the current ceiling instead. Default true.
+   */
+  namespaceKnown?: boolean;
   /** Every ConsentPolicy in the cluster that is not being deleted. */
   policies: readonly PolicyInput[];
   /** Operator flag `--allow-no-policy`. */
@@ -144,25 +154,12 @@ export function evaluateCeiling(input: CeilingEvaluationInput): CeilingEvaluatio
   const selection = selectPolicies(input.policies, { labels: agent.labels, namespaceLabels: input.namespaceLabels });
   const matching = selection.matching;
   const lifetimes = effectiveLifetimes(matching);
+  if (input.namespaceKnown === false) {
+    return held(agent, matching, lifetimes, NAMESPACE_UNKNOWN, `Namespace ${agent.namespace} is not in the operator's cache yet, so which ConsentPolicies select this AgentClient is unknown`);
+  }
   if (selection.invalid.length > 0) {
-    const current = agent.status?.grantedScopes ?? [];
     const which = selection.invalid.map((i) => `ConsentPolicy ${i.policy} (${i.error})`).join('; ');
-    return {
-      held: true,
-      granted: normalizeScopes(current),
-      denied: agent.status?.deniedScopes ?? [],
-      policies: agent.status?.policies ?? [],
-      matching,
-      taskScoped: [],
-      lifetimes,
-      projection: project(lifetimes, []),
-      policyCompliant: {
-        status: 'Unknown',
-        reason: 'PolicySelectorInvalid',
-        message: `the ceiling ${listed(current)} is kept unchanged until the selector is fixed: ${which}`,
-      },
-      lifetimesProjected: { status: 'Unknown', reason: 'PolicySelectorInvalid', message: 'lifetimes are kept unchanged until the selector is fixed' },
-    };
+    return held(agent, matching, lifetimes, 'PolicySelectorInvalid', `the selector is invalid: ${which}`);
   }
   const ceiling = effectiveCeiling({ requested: agent.requested, policies: matching, allowNoPolicy: input.allowNoPolicy });
   let granted = ceiling.granted;
@@ -190,6 +187,27 @@ export function evaluateCeiling(input: CeilingEvaluationInput): CeilingEvaluatio
     projection: project(lifetimes, taskScoped),
     policyCompliant: compliance(matching, denied, input.allowNoPolicy, granted),
     lifetimesProjected: lifetimesCondition(input.tokenLifetimes, lifetimes, taskScoped),
+  };
+}
+
+/**
+ * The current ceiling kept, neither widened nor narrowed, while the policies that apply cannot be
+ * known: nothing new is registered (an unregistered AgentClient has no ceiling to keep, so it is
+ * not registered) and nothing is revoked.
+ */
+function held(agent: AgentView, matching: PolicyInput[], lifetimes: EffectiveLifetimes, reason: string, why: string): CeilingEvaluation {
+  const current = agent.status?.grantedScopes ?? [];
+  return {
+    held: true,
+    granted: normalizeScopes(current),
+    denied: agent.status?.deniedScopes ?? [],
+    policies: agent.status?.policies ?? [],
+    matching,
+    taskScoped: [],
+    lifetimes,
+    projection: project(lifetimes, []),
+    policyCompliant: { status: 'Unknown', reason, message: `the ceiling ${listed(current)} is kept unchanged until this is resolved: ${why}` },
+    lifetimesProjected: { status: 'Unknown', reason, message: 'lifetimes are kept unchanged until the applicable ConsentPolicies are known' },
   };
 }
 

@@ -68,6 +68,8 @@ describe('plan: registration', () => {
     ['searches the IdP for an intent left by a crash', obs({ record: { ...registered, clientId: undefined, intent: { op: 'register', at: 'x' } } }), 'searchRegistrations'],
     ['does not register while a foreign Secret holds the name', obs({ secret: { ownership: 'foreign', upToDate: false } }), 'wait:SecretConflict'],
     ['registers nothing while no scope is allowed', obs({ ceiling: evaluateCeiling({ agent: agentView(live()), namespaceLabels: undefined, policies: [], allowNoPolicy: false, tokenLifetimes: true }) }), 'wait:NoScopesAllowed'],
+    ['registers nothing while the Namespace is unknown', obs({ ceiling: evaluateCeiling({ agent: agentView(live()), namespaceLabels: undefined, namespaceKnown: false, policies: [], allowNoPolicy: true, tokenLifetimes: true }) }), 'wait:NoScopesAllowed'],
+    ['neither reads nor updates the registration while the Namespace is unknown', steady({ policyChanged: true, lastVerifiedAt: undefined, ceiling: evaluateCeiling({ agent: agentView(live()), namespaceLabels: undefined, namespaceKnown: false, policies: [], allowNoPolicy: true, tokenLifetimes: true }) }), 'done'],
     ['refuses an IdP without DCR', obs({ provider: { found: true, ready: true, discovered: { ...discovered, capabilities: { ...discovered.capabilities, registration: false } } } }), 'wait:RegistrationUnsupported'],
     ['waits after a non-transient failure instead of retrying hot', obs({ blocked: { reason: 'InvalidClientMetadata', message: 'm' } }), 'wait:Blocked'],
     ['is done in steady state (no IdP call, no write)', steady(), 'done'],
@@ -75,6 +77,15 @@ describe('plan: registration', () => {
     ['never writes a foreign Secret', steady({ secret: { ownership: 'foreign', upToDate: false } }), 'wait:SecretConflict'],
   ])('%s', (_label, observation, expected) => {
     expect(actionOf(plan(observation))).toBe(expected);
+  });
+
+  it('sends the first intent together with the finalizer, only for a new agent that would write one next', () => {
+    expect(plan(obs({ agent: agentClient() }))).toEqual({ action: { type: 'addFinalizer', withIntent: { keyAlgorithm: 'ES256' } } });
+    const secretClient = agentClient({ tokenEndpointAuthMethod: 'client_secret_basic' });
+    expect(plan(obs({ agent: secretClient }))).toEqual({ action: { type: 'addFinalizer', withIntent: { keyAlgorithm: null } } });
+    // Nothing to prepare yet (provider not ready), or a record already exists (it is read, not overwritten blind).
+    expect(plan(obs({ agent: agentClient(), provider: { found: true, ready: false } }))).toEqual({ action: { type: 'addFinalizer' } });
+    expect(plan(obs({ agent: agentClient(), record: { ...registered, clientId: undefined, intent: { op: 'register', at: 'x' } } }))).toEqual({ action: { type: 'addFinalizer' } });
   });
 
   it('generates a key only for private_key_jwt', () => {

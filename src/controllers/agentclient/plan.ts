@@ -13,6 +13,7 @@ import { effectiveAuthMethod, parseSoftwareId } from './metadata.ts';
 import type { RegistrationRecord } from './registration-store.ts';
 import type { SecretOwnership } from './secret.ts';
 import { clientAccessStep } from './nothing-allowed.ts';
+import { NAMESPACE_UNKNOWN } from './ceiling.ts';
 
 export const FINALIZER = 'agentidentity.dev/registration';
 export const ROTATE_ANNOTATION = 'agentidentity.dev/rotate';
@@ -67,7 +68,11 @@ export interface Observation {
 }
 
 export type Action =
-  | { type: 'addFinalizer' }
+  /**
+   * `withIntent`: a new AgentClient whose next step would be its first intent record: both
+   * writes are sent together, and both must succeed before anything is registered.
+   */
+  | { type: 'addFinalizer'; withIntent?: { keyAlgorithm: KeyAlgorithm | null } }
   | { type: 'prepareRegistration'; keyAlgorithm: KeyAlgorithm | null }
   | { type: 'searchRegistrations' }
   | { type: 'adopt'; registration: Registration; extras: Registration[] }
@@ -244,10 +249,27 @@ function planRotation(obs: Observation, record: RegistrationRecord, management: 
   return undefined;
 }
 
+/** Whether the ceiling is held because the AgentClient's Namespace is not in the cache yet. */
+export function namespaceUnknown(obs: Pick<Observation, 'ceiling'>): boolean {
+  return obs.ceiling.held && obs.ceiling.policyCompliant.reason === NAMESPACE_UNKNOWN;
+}
+
+/**
+ * For an AgentClient without our finalizer and without a record: the intent record the step
+ * after the finalizer would write, so both go out at once (one round-trip fewer per new agent).
+ * The finalizer still precedes every IdP call, which is what it protects.
+ */
+function firstIntent(obs: Observation): { withIntent?: { keyAlgorithm: KeyAlgorithm | null } } {
+  if (obs.record !== null) return {};
+  const agent = { ...obs.agent, metadata: { ...obs.agent.metadata, finalizers: [...(obs.agent.metadata.finalizers ?? []), FINALIZER] } };
+  const next = plan({ ...obs, agent });
+  return 'action' in next && next.action.type === 'prepareRegistration' ? { withIntent: { keyAlgorithm: next.action.keyAlgorithm } } : {};
+}
+
 /** The next step for a live AgentClient. */
 export function plan(obs: Observation): Step {
   if (isDeleting(obs.agent)) return planDeletion(obs);
-  if (!hasFinalizer(obs.agent)) return { action: { type: 'addFinalizer' } };
+  if (!hasFinalizer(obs.agent)) return { action: { type: 'addFinalizer', ...firstIntent(obs) } };
   const { record, provider } = obs;
   // GrantRevocation holds (grantrevocation/suspension.ts), whatever a GitOps re-apply did to this
   // object: a registration a revocation deleted is not registered again, and a suspended agent
@@ -272,6 +294,9 @@ export function plan(obs: Observation): Step {
   const management = caps.management && manageable(record);
   const rotation = planRotation(obs, record, management);
   if (rotation) return rotation;
+  // The Namespace is not in the cache: which ConsentPolicies apply is unknown, so the registration
+  // is neither read for nor updated to a ceiling or lifetimes evaluated without it (ceiling.ts).
+  if (namespaceUnknown(obs)) return secretStep ?? { done: true };
   // Without management, drift is the spec against what was registered (sync.ts): said, not applied.
   if (!management && obs.drift && obs.drift.length > 0) return secretStep ?? { wait: 'RegistrationNotUpdatable' };
   if (management) {

@@ -41,6 +41,7 @@ export function evaluateAgent(deps: PolicyDeps, agent: AgentClient, capabilities
   return evaluateCeiling({
     agent: agentView(agent),
     namespaceLabels: deps.caches.namespaceLabels(agent.metadata.namespace),
+    namespaceKnown: deps.caches.namespaceKnown(agent.metadata.namespace),
     policies: deps.caches.policies(),
     allowNoPolicy: deps.allowNoPolicy,
     tokenLifetimes: capabilities?.tokenLifetimes,

@@ -7,7 +7,7 @@
 import { removeCondition, setCondition } from '../../runtime/conditions.ts';
 import type { Condition } from '../../runtime/kube/types.ts';
 import { effectiveAuthMethod } from './metadata.ts';
-import { isDeleting, manageable, nextRotationAt } from './plan.ts';
+import { isDeleting, manageable, namespaceUnknown, nextRotationAt } from './plan.ts';
 import type { Action, Observation, Step, Wait } from './plan.ts';
 import { agentSecretName } from './secret.ts';
 import type { AgentClientStatus, CredentialsStatus } from './types.ts';
@@ -105,6 +105,7 @@ function registered(obs: Observation, outcome: Outcome): CondInput {
     case 'AuthMethodUnsupported':
       return { status: 'False', reason: wait, message: 'the IdP does not accept client jwks, which private_key_jwt needs' };
     case 'NoScopesAllowed':
+      if (namespaceUnknown(obs)) return { status: 'False', reason: wait, message: 'which ConsentPolicies apply is not known yet (see PolicyCompliant): nothing is registered until it is' };
       return { status: 'False', reason: wait, message: 'no requested scope is allowed (see PolicyCompliant); the client is registered once a ConsentPolicy allows one' };
     default:
   }

@@ -15,7 +15,7 @@ import { Secrets } from '../../runtime/kube/types.ts';
 import type { SecretObject } from '../../runtime/kube/types.ts';
 import { patchStatusIfChanged } from '../../runtime/status.ts';
 import { applyAction, unmanagedDrift } from './apply.ts';
-import { hasFinalizer, isDeleting, manageable, nextRotationAt, plan } from './plan.ts';
+import { hasFinalizer, isDeleting, manageable, namespaceUnknown, nextRotationAt, plan } from './plan.ts';
 import type { Action, Observation, Step } from './plan.ts';
 import { applyCeilingChange, ceilingStale, evaluateAgent, policyFingerprint } from './policy.ts';
 import { clientAccess, initiallyDisabled } from './nothing-allowed.ts';
@@ -30,6 +30,8 @@ import type { AgentClient } from './types.ts';
 const MAX_STEPS = 24;
 /** A foreign Secret's deletion sends us no event (it lacks our label): look again this often. */
 const SECRET_CONFLICT_RECHECK_MS = 60_000;
+/** Recheck while the AgentClient's Namespace is not in the cache (ceiling held). */
+const NAMESPACE_UNKNOWN_RECHECK_MS = 5_000;
 
 const REASONS: Record<IdpErrorCode, string> = {
   Unreachable: 'IdPUnavailable',
@@ -170,6 +172,8 @@ function nextWake(state: SyncState, step: Step | undefined): number | undefined 
   if (deps.resyncPeriodMs > 0 && record?.clientId && manageable(record) && obs.provider.discovered?.capabilities.management) times.push((memory.lastVerifiedAt ?? now) + deps.resyncPeriodMs);
   if (memory.blocked) times.push(memory.blocked.until);
   if (step && 'wait' in step && step.wait === 'SecretConflict') times.push(now + SECRET_CONFLICT_RECHECK_MS);
+  // The Namespace event wakes it too (fan-out); this covers an event missed while the cache was filling.
+  if (namespaceUnknown(obs)) times.push(now + NAMESPACE_UNKNOWN_RECHECK_MS);
   if (times.length === 0) return undefined;
   return Math.max(1_000, Math.min(...times) - now);
 }

@@ -51,6 +51,8 @@ export interface PolicyCaches {
   policies(): PolicyInput[];
   policy(name: string): ConsentPolicy | undefined;
   namespaceLabels(name: string): Labels;
+  /** Whether the Namespace is in the cache: an uncached one is unknown, not label-less (ceiling.ts). */
+  namespaceKnown(name: string): boolean;
   agents(namespace?: string): AgentClient[];
   /** AgentClients whose `status.policies` names the policy. */
   agentsListing(policy: string): AgentClient[];
@@ -76,6 +78,7 @@ export function policyCaches(informers: InformerFactory, agents: InformerSpec<Ag
     policies: () => policyInformer.list().filter((p) => !isDeleting(p) && p.spec !== undefined).map(policyInput),
     policy: (name) => policyInformer.get(name),
     namespaceLabels: (name) => namespaces.get(name)?.metadata?.labels,
+    namespaceKnown: (name) => namespaces.get(name) !== undefined,
     agents: (namespace) => agentInformer.list(namespace),
     agentsListing: (policy) => agentInformer.byIndex(BY_POLICY, policy),
   };

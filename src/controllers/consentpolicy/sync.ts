@@ -56,6 +56,7 @@ export function application(deps: PolicySyncDeps, policy: ConsentPolicy): Applic
     const evaluation = evaluateCeiling({
       agent: agentView(agent),
       namespaceLabels: deps.caches.namespaceLabels(agent.metadata.namespace),
+      namespaceKnown: deps.caches.namespaceKnown(agent.metadata.namespace),
       policies: all,
       allowNoPolicy: deps.allowNoPolicy,
       tokenLifetimes: deps.providers.get(agent.spec.identityProviderRef.name)?.discovered?.capabilities.tokenLifetimes,
