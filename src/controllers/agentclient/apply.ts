@@ -16,6 +16,7 @@ import { generateSigningKey, publicJwk, registeredJwks } from './credentials.ts'
 import { desiredMetadata, metadataDrift, normalizeScope, softwareId } from './metadata.ts';
 import { FINALIZER, ROTATE_ANNOTATION, SKIP_IDP_CLEANUP_ANNOTATION, manageable } from './plan.ts';
 import type { Action } from './plan.ts';
+import type { KeyAlgorithm } from './types.ts';
 import type { RegistrationRecord } from './registration-store.ts';
 import { AGENTCLIENT_NAME_LABEL, AGENTCLIENT_UID_LABEL, MANAGED_BY_LABEL, agentSecretName, renderAgentSecret } from './secret.ts';
 import type { SyncState } from './state.ts';
@@ -109,34 +110,65 @@ function requireRecord(state: SyncState): RegistrationRecord {
   return record;
 }
 
+/** The register intent (with a new key where one is needed), saved before any IdP call. */
+async function writeIntent(state: SyncState, keyAlgorithm: KeyAlgorithm | null): Promise<void> {
+  const { agent } = state.obs;
+  const previous = state.obs.record;
+  const key = keyAlgorithm ? await generateSigningKey(keyAlgorithm) : previous?.key;
+  // An intent we did not write in this process, or a registration status remembers but no
+  // record holds, may have reached the IdP: keep it unsettled so the IdP is searched first.
+  const unsettled = (previous?.intent?.op === 'register' && !state.obs.intentSettled) || (!previous && Boolean(agent.status?.clientId));
+  const record: RegistrationRecord = {
+    ...(previous ?? { uid: agent.metadata.uid, namespace: agent.metadata.namespace, name: agent.metadata.name }),
+    softwareId: softwareId({ cluster: state.deps.clusterName, namespace: agent.metadata.namespace, name: agent.metadata.name, uid: agent.metadata.uid }),
+    key,
+    intent: { op: 'register', at: iso(state.now()) },
+    // A fresh registration satisfies any rotation request already on the object.
+    lastRotationRequest: agent.metadata.annotations?.[ROTATE_ANNOTATION] ?? previous?.lastRotationRequest,
+  };
+  await save(state, record);
+  state.obs.intentSettled = !unsettled;
+}
+
+async function addOurFinalizer(state: SyncState): Promise<void> {
+  const updated = await ensureFinalizer(state.deps.client, state.deps.agentClients, state.obs.agent, FINALIZER);
+  if (updated) state.obs.agent = { ...state.obs.agent, metadata: { ...state.obs.agent.metadata, ...updated.metadata } };
+}
+
+/** Deletes an intent record written alongside a finalizer that did not make it (best effort: logged). */
+async function withdrawIntent(state: SyncState): Promise<void> {
+  try {
+    await state.deps.store.remove(state.obs.agent.metadata.uid);
+    state.obs.record = null;
+  } catch (error) {
+    state.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'could not withdraw the intent record after the finalizer failed');
+  }
+}
+
 type Handler<A extends Action> = (state: SyncState, action: A) => Promise<void>;
 type Handlers = { [K in Action['type']]: Handler<Extract<Action, { type: K }>> };
 
 const handlers: Handlers = {
   setPolicyDisabled: (state, { disabled }) => applyClientAccess(state, disabled),
 
-  async addFinalizer(state) {
-    const updated = await ensureFinalizer(state.deps.client, state.deps.agentClients, state.obs.agent, FINALIZER);
-    if (updated) state.obs.agent = { ...state.obs.agent, metadata: { ...state.obs.agent.metadata, ...updated.metadata } };
+  async addFinalizer(state, action) {
+    if (!action.withIntent) return addOurFinalizer(state);
+    // A new AgentClient: the finalizer and the first intent record are written concurrently;
+    // nothing is registered unless both succeeded (the planner asks for `register` only once the
+    // finalizer is on the object and the intent is recorded).
+    const [finalizer, intent] = await Promise.allSettled([addOurFinalizer(state), writeIntent(state, action.withIntent.keyAlgorithm)]);
+    if (finalizer.status === 'rejected') {
+      // Without our finalizer a deletion would not clean up: take the record back (it names no
+      // registration yet) so a deleted AgentClient leaves nothing behind; the retry starts over.
+      if (intent.status === 'fulfilled') await withdrawIntent(state);
+      throw finalizer.reason;
+    }
+    if (intent.status === 'rejected') throw intent.reason;
+    await state.hook('afterIntent');
   },
 
   async prepareRegistration(state, action) {
-    const { agent } = state.obs;
-    const previous = state.obs.record;
-    const key = action.keyAlgorithm ? await generateSigningKey(action.keyAlgorithm) : previous?.key;
-    // An intent we did not write in this process, or a registration status remembers but no
-    // record holds, may have reached the IdP: keep it unsettled so the IdP is searched first.
-    const unsettled = (previous?.intent?.op === 'register' && !state.obs.intentSettled) || (!previous && Boolean(agent.status?.clientId));
-    const record: RegistrationRecord = {
-      ...(previous ?? { uid: agent.metadata.uid, namespace: agent.metadata.namespace, name: agent.metadata.name }),
-      softwareId: softwareId({ cluster: state.deps.clusterName, namespace: agent.metadata.namespace, name: agent.metadata.name, uid: agent.metadata.uid }),
-      key,
-      intent: { op: 'register', at: iso(state.now()) },
-      // A fresh registration satisfies any rotation request already on the object.
-      lastRotationRequest: agent.metadata.annotations?.[ROTATE_ANNOTATION] ?? previous?.lastRotationRequest,
-    };
-    await save(state, record);
-    state.obs.intentSettled = !unsettled;
+    await writeIntent(state, action.keyAlgorithm);
     await state.hook('afterIntent');
   },
 
