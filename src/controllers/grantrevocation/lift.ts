@@ -12,6 +12,7 @@
 import { isIdpError } from '../../idp/errors.ts';
 import { disabledByPolicy } from '../agentclient/nothing-allowed.ts';
 import { removeFinalizer } from '../../runtime/finalizers.ts';
+import type { KubeObject } from '../../runtime/kube/types.ts';
 import { auditRecord, emitAudit } from './audit.ts';
 import { readyState, summarize } from './status.ts';
 import { planLift } from './suspension.ts';
@@ -23,9 +24,11 @@ import type { GrantRevocation } from './types.ts';
 
 const UNKNOWN_LIFTER = `unknown (no ${LIFTED_BY_ANNOTATION} annotation; see the API server audit log for the DELETE)`;
 
-export async function liftSuspensions(deps: SyncDeps, grev: GrantRevocation, signal: AbortSignal): Promise<void> {
-  const key = `${grev.metadata.namespace}/${grev.metadata.name}`;
-  if (!grev.metadata.finalizers?.includes(SUSPENSION_FINALIZER)) return;
+export async function liftSuspensions(deps: SyncDeps, cached: GrantRevocation, signal: AbortSignal): Promise<void> {
+  const key = `${cached.metadata.namespace}/${cached.metadata.name}`;
+  if (!cached.metadata.finalizers?.includes(SUSPENSION_FINALIZER)) return;
+  const grev = await freshCopy(deps, key, cached);
+  if (!grev?.metadata.finalizers?.includes(SUSPENSION_FINALIZER)) return;
   const { namespace } = grev.metadata;
   const lifts = planLift(grev, deps.caches.agentClients(namespace), deps.caches.grantRevocations(namespace));
   for (const lift of lifts) {
@@ -42,6 +45,19 @@ export async function liftSuspensions(deps: SyncDeps, grev: GrantRevocation, sig
   deps.memory.forget(key);
 }
 
+/**
+ * The object to plan the lift from: the cached copy may predate our own last status write (a
+ * Suspend result written just after the delete), and a lift planned from it would skip the
+ * client that write recorded as disabled. Re-read directly unless the cache is known to hold
+ * every write of ours, as prepare() in sync.ts does. Undefined when the object is gone.
+ */
+async function freshCopy(deps: SyncDeps, key: string, cached: GrantRevocation): Promise<GrantRevocation | undefined> {
+  if (deps.versions.fresh(key, cached.metadata.uid, cached.metadata.resourceVersion, cached.status !== undefined)) return cached;
+  const fresh = await deps.client.get<KubeObject>(GrantRevocations, cached.metadata.name, cached.metadata.namespace);
+  if (!fresh || fresh.metadata?.uid !== cached.metadata.uid) return undefined;
+  return fresh as unknown as GrantRevocation;
+}
+
 /** Re-enables one client; resolves a secret-free problem when it could not be done now. */
 async function liftOne(deps: SyncDeps, grev: GrantRevocation, lift: Lift, signal: AbortSignal): Promise<string | undefined> {
   const agentName = lift.agentClient.metadata.name;
@@ -55,7 +71,9 @@ async function liftOne(deps: SyncDeps, grev: GrantRevocation, lift: Lift, signal
   const lookup = deps.providers(idp);
   if ('waiting' in lookup) return `cannot re-enable client ${lift.clientId}: IdentityProvider ${idp}: ${lookup.waiting}`;
   const heldByPolicy = disabledByPolicy(lift.agentClient);
-  let note = `client ${lift.clientId} re-enabled at IdentityProvider ${idp}`;
+  let note = lift.outcomeUnknown
+    ? `client ${lift.clientId} re-enabled at IdentityProvider ${idp} (no Suspend result was recorded, so it may have been disabled)`
+    : `client ${lift.clientId} re-enabled at IdentityProvider ${idp}`;
   try {
     // No ConsentPolicy allows it anything: the AgentClient controller holds it disabled and
     // re-enables it once one does (agentclient/nothing-allowed.ts).

@@ -51,7 +51,7 @@ describe('registrationDeletions', () => {
 describe('planLift', () => {
   it('re-enables what this revocation suspended unless another still holds it', () => {
     const lifting = withResults(suspendCoding, 'coding-agent', 'c-coding', [result('Suspend')]);
-    expect(planLift(lifting, [coding, reporting], [lifting])).toEqual([{ agentClient: coding, clientId: 'c-coding', stillHeldBy: [] }]);
+    expect(planLift(lifting, [coding, reporting], [lifting])).toEqual([{ agentClient: coding, clientId: 'c-coding', stillHeldBy: [], outcomeUnknown: false }]);
     const other = grev({ actions: ['Suspend'] }, { name: 'incident-2', uid: 'g9' });
     expect(planLift(lifting, [coding], [lifting, other])[0]?.stillHeldBy.map((h) => h.name)).toEqual(['team-a/incident-2']);
   });
@@ -61,5 +61,17 @@ describe('planLift', () => {
     lifting = withResults(lifting, 'new-agent', undefined, [result('Suspend')]);
     lifting = withResults(lifting, 'deleted-agent', 'c-gone', [result('Suspend')]);
     expect(planLift(lifting, [coding, agent('new-agent', undefined)], [lifting])).toEqual([]);
+  });
+
+  it('re-enables a target whose Suspend result is not on the copy it plans from (written after the delete, or lost in a crash)', () => {
+    // The cached copy of a GrantRevocation deleted right after it was applied: no status yet,
+    // although the Suspend may already have disabled the client at the IdP.
+    const deleting = grev({ actions: ['Suspend'], target: { selector: { matchLabels: { team: 'dev' } } } }, { uid: 'g4', finalizers: ['agentidentity.dev/suspension'] });
+    expect(planLift(deleting, [coding, reporting], [deleting])).toEqual([{ agentClient: coding, clientId: 'c-coding', stillHeldBy: [], outcomeUnknown: true }]);
+    const other = grev({ actions: ['Suspend'] }, { name: 'incident-2', uid: 'g9' });
+    expect(planLift(deleting, [coding], [deleting, other])[0]?.stillHeldBy.map((h) => h.name)).toEqual(['team-a/incident-2']);
+    // Never for a revocation without Suspend, nor a target with no registration.
+    expect(planLift(grev({ actions: ['RevokeGrants'] }, { uid: 'g5' }), [coding], [])).toEqual([]);
+    expect(planLift(deleting, [agent('coding-agent', undefined, { team: 'dev' })], [deleting])).toEqual([]);
   });
 });

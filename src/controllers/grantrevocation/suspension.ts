@@ -68,22 +68,41 @@ export interface Lift {
   clientId: string;
   /** Other suspensions still holding it: then the client stays disabled at the IdP. */
   stillHeldBy: Hold[];
+  /**
+   * No Suspend result is recorded for it (a crash, or a copy of the object older than the write):
+   * it may have been disabled, so it is re-enabled anyway (idempotent at the IdP).
+   */
+  outcomeUnknown: boolean;
 }
 
 /**
  * What deleting `lifting` must undo: each existing target it suspended (by recorded client_id),
- * unless another GrantRevocation still suspends it. Targets whose AgentClient is gone are not
- * re-enabled: nothing of ours would use the registration any more.
+ * and each target it may have suspended without a recorded result (the finalizer is added before
+ * any IdP call, so a Suspend may have disabled the client before its result was written), unless
+ * another GrantRevocation still suspends it. A Suspend recorded as Failed or Unsupported disabled
+ * nothing. Targets whose AgentClient is gone are not re-enabled: nothing of ours would use the
+ * registration any more.
  */
 export function planLift(lifting: GrantRevocation, agentClients: readonly AgentClient[], grantRevocations: readonly GrantRevocation[]): Lift[] {
   const others = grantRevocations.filter((g) => g.metadata.uid !== lifting.metadata.uid || g.metadata.name !== lifting.metadata.name);
+  const inNamespace = agentClients.filter((a) => a.metadata.namespace === lifting.metadata.namespace);
   const lifts: Lift[] = [];
+  const seen = new Set<string>();
   for (const target of lifting.status?.targets ?? []) {
-    const suspended = target.results.find((r) => r.action === 'Suspend' && r.outcome === 'Succeeded');
-    if (!suspended || target.clientId === undefined) continue;
-    const agentClient = agentClients.find((a) => a.metadata.namespace === lifting.metadata.namespace && a.metadata.name === target.agentClient);
+    const suspend = target.results.find((r) => r.action === 'Suspend');
+    if (suspend) seen.add(target.agentClient);
+    if (suspend?.outcome !== 'Succeeded' || target.clientId === undefined) continue;
+    const agentClient = inNamespace.find((a) => a.metadata.name === target.agentClient);
     if (!agentClient) continue;
-    lifts.push({ agentClient, clientId: target.clientId, stillHeldBy: activeSuspensions(agentClient, others) });
+    lifts.push({ agentClient, clientId: target.clientId, stillHeldBy: activeSuspensions(agentClient, others), outcomeUnknown: false });
+  }
+  if (!lifting.spec.actions.includes('Suspend')) return lifts;
+  for (const agentClient of inNamespace) {
+    const name = agentClient.metadata.name;
+    const clientId = agentClient.status?.clientId;
+    if (seen.has(name) || clientId === undefined) continue;
+    if (!specSelects(lifting, agentClient) && !statusRecords(lifting, name)) continue;
+    lifts.push({ agentClient, clientId, stillHeldBy: activeSuspensions(agentClient, others), outcomeUnknown: true });
   }
   return lifts;
 }
