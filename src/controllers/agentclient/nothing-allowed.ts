@@ -11,8 +11,9 @@
  *   registration is updated to the new ceiling first and the client is re-enabled after, unless a
  *   GrantRevocation `Suspend` holds it (its lift re-enables it; the lift in turn leaves a client
  *   disabled here alone: grantrevocation/lift.ts). Users consent afresh: their grants are gone;
- * - elsewhere the IdP keeps the last ceiling, every grant is still revoked once, and
- *   PolicyCompliant says plainly what still works (client_credentials up to that ceiling).
+ * - elsewhere the IdP keeps the last ceiling, every grant is still revoked once, the agent Secret
+ *   is withheld (enforcement.ts), and PolicyCompliant says plainly what still works
+ *   (client_credentials up to that ceiling, for whoever copied the credentials).
  *
  * Whether this operator disabled the client is read from status (PolicyCompliant reason
  * {@link NOTHING_ALLOWED}): written only after the IdP call succeeded, so a crash in between
@@ -22,6 +23,8 @@ import type { RevocationHolds } from '../grantrevocation/holds.ts';
 import type { CeilingEvaluation, ConditionResult } from './ceiling.ts';
 import type { Action, Observation } from './plan.ts';
 import type { SyncState } from './state.ts';
+import { unenforceableCeiling } from './enforcement.ts';
+import type { Unenforceable } from './enforcement.ts';
 import type { AgentClient } from './types.ts';
 
 /** PolicyCompliant reason: nothing is allowed and the client is disabled at the IdP. */
@@ -35,6 +38,8 @@ export interface ClientAccess {
   disabled: boolean;
   /** The IdP has `disableClient`; undefined while it is not discovered. */
   disableSupported: boolean | undefined;
+  /** The IdP cannot be made to hold the evaluated ceiling: the Secret is withheld (enforcement.ts). */
+  unenforceable?: Unenforceable;
 }
 
 /** Whether policies allow nothing to a registered client (an invalid selector holds instead). */
@@ -103,7 +108,8 @@ export async function applyClientAccess(state: SyncState, disabled: boolean): Pr
 
 /** The client's access for status, from the final observation. */
 export function clientAccess(obs: Observation): ClientAccess {
-  return { disabled: obs.policyDisabled === true, disableSupported: obs.provider.discovered?.capabilities.disableClient };
+  const unenforceable = unenforceableCeiling(obs);
+  return { disabled: obs.policyDisabled === true, disableSupported: obs.provider.discovered?.capabilities.disableClient, ...(unenforceable ? { unenforceable } : {}) };
 }
 
 /** PolicyCompliant for a registered client that nothing is allowed to, or while it is re-enabled; undefined otherwise. */
@@ -125,9 +131,9 @@ export function nothingAllowedCondition(evaluation: CeilingEvaluation, registere
       status: 'False',
       reason: NOTHING_ALLOWED_CEILING_KEPT,
       message:
-        `${base}; every grant is revoked (PolicyNarrowed GrantRevocation), but this IdP cannot disable a client and an empty ceiling cannot be registered ` +
+        `${base}; every grant is revoked (PolicyNarrowed GrantRevocation) and the agent Secret is withheld, but this IdP cannot disable a client and an empty ceiling cannot be registered ` +
         `(RFC 7591 section 2: an absent scope means the IdP's default; oidc-provider stores scope "" as absent), so the IdP keeps ${registered.join(' ') || '(none)'}: ` +
-        'client_credentials tokens up to it can still be issued; delete the AgentClient to cut it off',
+        'whoever holds a copy of the credentials can still obtain client_credentials tokens up to it; delete the AgentClient to remove the registration',
     };
   }
   return { status: 'Unknown', reason: 'CeilingPending', message: `${base}; disabling the client at the IdP` };
@@ -137,6 +143,10 @@ export function nothingAllowedCondition(evaluation: CeilingEvaluation, registere
 export function nothingAllowedReady(obs: Observation): ConditionResult | undefined {
   if (!obs.record?.clientId || !allowsNothing(obs.ceiling)) return undefined;
   const access = clientAccess(obs);
-  const what = access.disabled ? 'the client is disabled at the IdP' : access.disableSupported === false ? 'the IdP keeps its last ceiling (see PolicyCompliant)' : 'the client is being disabled at the IdP';
+  const what = access.disabled
+    ? 'the client is disabled at the IdP'
+    : access.disableSupported === false
+    ? 'the IdP keeps its last ceiling, the agent Secret is withheld (see PolicyCompliant)'
+    : 'the client is being disabled at the IdP';
   return { status: 'False', reason: NOTHING_ALLOWED, message: `no ConsentPolicy allows any requested scope: ${what}` };
 }

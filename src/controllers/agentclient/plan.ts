@@ -14,6 +14,7 @@ import type { RegistrationRecord } from './registration-store.ts';
 import type { SecretOwnership } from './secret.ts';
 import { clientAccessStep } from './nothing-allowed.ts';
 import { NAMESPACE_UNKNOWN } from './ceiling.ts';
+import { unenforceableCeiling } from './enforcement.ts';
 
 export const FINALIZER = 'agentidentity.dev/registration';
 export const ROTATE_ANNOTATION = 'agentidentity.dev/rotate';
@@ -276,10 +277,12 @@ export function plan(obs: Observation): Step {
   // gets no Secret (its own is removed if it came back), while the GrantRevocation exists.
   if (obs.holds?.deletedBy.length) return { wait: 'DeletedByRevocation' };
   const suspended = (obs.holds?.suspendedBy.length ?? 0) > 0;
-  if (suspended && obs.secret.ownership === 'owned') return { action: { type: 'deleteSecret' } };
+  // A ceiling the IdP cannot be made to hold (enforcement.ts): the Secret is withheld the same way.
+  const withheld = suspended || unenforceableCeiling(obs) !== undefined;
+  if (withheld && obs.secret.ownership === 'owned') return { action: { type: 'deleteSecret' } };
   const registered = Boolean(record?.clientId);
   const secretStep: Step | undefined =
-    registered && !suspended && obs.secret.ownership !== 'foreign' && !obs.secret.upToDate ? { action: { type: 'writeSecret' } } : undefined;
+    registered && !withheld && obs.secret.ownership !== 'foreign' && !obs.secret.upToDate ? { action: { type: 'writeSecret' } } : undefined;
 
   if (!provider.ready || !provider.discovered) return secretStep ?? { wait: 'IdentityProviderNotReady' };
   if (registered && record?.issuer && record.issuer !== provider.discovered.issuer) return secretStep ?? { wait: 'IdentityProviderChanged' };

@@ -80,7 +80,8 @@ describe('an empty ceiling', () => {
     // The IdP cannot disable a client: it keeps the ceiling, and the condition says what still works.
     const keptCondition = policyConditions(e, kept, { disabled: false, disableSupported: false })[0];
     expect(keptCondition).toMatchObject({ status: 'False', reason: 'NothingAllowedCeilingKept' });
-    expect(keptCondition?.message).toContain('the IdP keeps code:read code:write: client_credentials tokens up to it can still be issued');
+    expect(keptCondition?.message).toContain('the agent Secret is withheld');
+    expect(keptCondition?.message).toContain('the IdP keeps code:read code:write: whoever holds a copy of the credentials can still obtain client_credentials tokens up to it');
     expect(ceilingStatus(agentWith({ grantedScopes: ['code:read', 'code:write'] }), e, kept)).toMatchObject({
       grantedScopes: ['code:read', 'code:write'],
       deniedScopes: [{ scope: 'other', reason: 'NotAllowedByPolicy', policy: 'p' }],

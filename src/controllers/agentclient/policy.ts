@@ -26,6 +26,8 @@ import type { CeilingEvaluation, RegisteredChange } from './ceiling.ts';
 import { allowsNothing, ceilingKeptRecorded, nothingAllowedCondition, policyCompliantSince } from './nothing-allowed.ts';
 import type { ClientAccess } from './nothing-allowed.ts';
 import type { AgentClient, AgentClientStatus } from './types.ts';
+import { CEILING_NOT_ENFORCEABLE, notEnforceableCondition } from './enforcement.ts';
+import { statusEqual } from '../../runtime/status.ts';
 
 /** What the AgentClient controller needs for ConsentPolicy evaluation. */
 export interface PolicyDeps {
@@ -119,9 +121,11 @@ export async function applyCeilingChange(
     effective.length === 0 && (agent.status?.grantedScopes ?? []).length === 0
       ? unchanged(agent)
       : registeredCeilingChange({ agent: view, registered: effective, evaluation, time });
-  const decided = everyGrant(agent, evaluation, access, base, effective);
-  // The ceiling-kept case records no history: the time it began tells two such episodes apart.
+  const decided = notEnforceable(agent, evaluation, access, everyGrant(agent, evaluation, access, base, effective));
+  // The ceiling-kept cases record no history: the time it began tells two such episodes apart,
+  // and a narrowing the IdP cannot take is told apart by the ceiling the policies allow.
   const kept = base.change.decision === 'None' && decided !== base;
+  const keptCeiling = access.unenforceable?.kind === 'narrowed' ? evaluation.granted : [];
   if (needsRevocation(decided)) {
     const owner = decided.policy !== undefined ? deps.caches.policy(decided.policy) : undefined;
     const live = owner?.metadata?.uid && !owner.metadata.deletionTimestamp ? { name: decided.policy ?? '', uid: owner.metadata.uid } : undefined;
@@ -130,7 +134,7 @@ export async function applyCeilingChange(
       agent: view,
       decided,
       previous: agent.status?.grantedScopes,
-      registered: kept ? [] : effective,
+      registered: kept ? keptCeiling : effective,
       lastHistoryTime: `${agent.status?.ceilingHistory?.at(-1)?.time ?? ''}${kept ? policyCompliantSince(agent) : ''}`,
       ...(live ? { policy: live } : {}),
       ...(requester ? { requester } : {}),
@@ -170,17 +174,40 @@ function everyGrant(agent: AgentClient, evaluation: CeilingEvaluation, access: C
 }
 
 /**
+ * A narrowing the registration cannot take (enforcement.ts): no ceiling change to record (the IdP
+ * holds what it held), but the grants holding the removed scopes are revoked once, until status
+ * says so (PolicyCompliant CeilingNotEnforceable with the same denied scopes: a further narrowing
+ * revokes again).
+ */
+function notEnforceable(agent: AgentClient, evaluation: CeilingEvaluation, access: ClientAccess, decided: RegisteredChange): RegisteredChange {
+  const u = access.unenforceable;
+  if (u?.kind !== 'narrowed' || decided.change.decision !== 'None') return decided;
+  const condition = agent.status?.conditions?.find((c) => c.type === 'PolicyCompliant');
+  if (condition?.reason === CEILING_NOT_ENFORCEABLE && statusEqual(agent.status?.deniedScopes ?? [], evaluation.denied)) return decided;
+  const policy = evaluation.denied.find((d) => u.removed.includes(d.scope) && d.policy)?.policy ?? (agent.status?.policies ?? []).find((p) => !evaluation.policies.includes(p));
+  const message = `the policies allow ${evaluation.granted.join(' ')}, but the registration cannot be updated: grants holding ${u.removed.join(' ')} are revoked`;
+  return {
+    ...decided,
+    cause: 'policy',
+    ...(policy !== undefined ? { policy } : {}),
+    change: { decision: 'PolicyNarrowed', added: [], removed: [...u.removed], crossed: [], revokeExistingGrants: false, revokeScopes: [...u.removed], message },
+  };
+}
+
+/**
  * Step 3: the status fields of the ceiling. grantedScopes is what the IdP holds; deniedScopes and
  * policies follow the evaluation once the IdP holds its ceiling (so the three always describe
  * one decision); the history gets the decided entry.
  */
-export function ceilingStatus(agent: AgentClient, evaluation: CeilingEvaluation, applied: AppliedChange | undefined): Partial<AgentClientStatus> {
+export function ceilingStatus(agent: AgentClient, evaluation: CeilingEvaluation, applied: AppliedChange | undefined, access?: ClientAccess): Partial<AgentClientStatus> {
   const evaluated = {
     deniedScopes: evaluation.denied.length > 0 ? evaluation.denied : undefined,
     policies: evaluation.policies.length > 0 ? evaluation.policies : undefined,
   };
   if (!applied) return evaluation.held ? {} : evaluated;
-  const inForce = applied.registered.join(' ') === evaluation.granted.join(' ') || evaluation.granted.length === 0;
+  // A narrowing the IdP cannot take is enforced by the operator instead (grants revoked, Secret
+  // withheld): denied scopes say what the policies forbid.
+  const inForce = applied.registered.join(' ') === evaluation.granted.join(' ') || evaluation.granted.length === 0 || access?.unenforceable !== undefined;
   const out: Partial<AgentClientStatus> = {
     grantedScopes: applied.registered,
     ceilingHistory: applied.decided.history.length > 0 ? applied.decided.history : undefined,
@@ -205,6 +232,8 @@ export function policyConditions(
   const nothing = applied !== undefined ? nothingAllowedCondition(evaluation, applied.registered, access) : undefined;
   const compliant = nothing
     ? nothing
+    : access.unenforceable?.kind === 'narrowed'
+    ? notEnforceableCondition(evaluation, access.unenforceable)
     : pending
     ? { status: 'Unknown' as const, reason: 'CeilingPending', message: `the IdP still holds ${applied.registered.join(' ') || '(none)'}; registering ${evaluation.granted.join(' ') || '(none)'}` }
     : evaluation.policyCompliant;

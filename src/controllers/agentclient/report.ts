@@ -10,6 +10,7 @@ import { effectiveAuthMethod } from './metadata.ts';
 import { isDeleting, manageable, namespaceUnknown, nextRotationAt } from './plan.ts';
 import type { Action, Observation, Step, Wait } from './plan.ts';
 import { agentSecretName } from './secret.ts';
+import { CEILING_NOT_ENFORCEABLE, secretWithheldCondition, unenforceableCeiling } from './enforcement.ts';
 import type { AgentClientStatus, CredentialsStatus } from './types.ts';
 import { ceilingStatus, policyConditions } from './policy.ts';
 import { clientAccess, nothingAllowedReady } from './nothing-allowed.ts';
@@ -124,6 +125,7 @@ function credentialsReady(obs: Observation, outcome: Outcome): CondInput {
   }
   if (outcome.error?.action === 'writeSecret') return { status: 'False', reason: 'SecretWriteFailed', message: outcome.error.message };
   if (!obs.record?.clientId) return { status: 'Unknown', reason: 'WaitingForRegistration', message: `Secret ${name} is written once the client is registered` };
+  if (unenforceableCeiling(obs)) return secretWithheldCondition(name);
   if (!obs.secret.upToDate) return { status: 'False', reason: 'SecretPending', message: `Secret ${name} is being written` };
   const kid = obs.record.key?.kid;
   return { status: 'True', reason: 'SecretReady', message: `Secret ${name} holds the client credentials${kid ? ` (key ${kid})` : ''}` };
@@ -145,6 +147,10 @@ function ready(obs: Observation, outcome: Outcome, reg: CondInput, cred: CondInp
     return { status: 'False', reason: 'Deleting', message: 'cleaning up the registration and Secrets' };
   }
   if (wait === 'IdentityProviderNotReady') return { status: 'False', reason: wait, message: providerMessage(obs) };
+  const unenforceable = unenforceableCeiling(obs);
+  if (unenforceable?.kind === 'narrowed') {
+    return { status: 'False', reason: CEILING_NOT_ENFORCEABLE, message: `a ConsentPolicy removed ${unenforceable.removed.join(' ')}, which this registration cannot drop; the agent Secret is withheld (see PolicyCompliant)` };
+  }
   if (wait === 'RegistrationNotUpdatable') {
     const fields = (obs.drift ?? []).join(', ');
     return { status: 'False', reason: wait, message: `the spec changes registered fields (${fields}), but the IdP gave this registration no RFC 7592 registration access token, so it cannot be updated; revert the change, or recreate the AgentClient to register anew` };
@@ -237,7 +243,7 @@ export function buildStatus(obs: Observation, outcome: Outcome, now: Date, appli
   status.registeredAt = liveClientId ? record?.registeredAt : undefined;
   status.suspendedBy = held.suspended ? obs.holds?.suspendedBy.map((h) => h.name) : undefined;
   // ConsentPolicy: grantedScopes is what the IdP holds; history, deniedScopes, policies (policy.ts).
-  if (applied) Object.assign(status, ceilingStatus(agent, obs.ceiling, applied));
+  if (applied) Object.assign(status, ceilingStatus(agent, obs.ceiling, applied, clientAccess(obs)));
   else if (!record?.clientId && !isDeleting(agent)) Object.assign(status, ceilingStatus(agent, obs.ceiling, undefined), { grantedScopes: undefined });
   status.credentials = credentialsStatus(obs);
   return status;
