@@ -32,8 +32,8 @@ describe('rotate', () => {
     const run = startPlugin(kubeconfig, ['rotate', 'coder', '-n', ns, '--timeout', '30s']);
     const request = await eventually(async () => (await cluster.getAgent(ns, 'coder')).metadata.annotations?.[ROTATE]);
     expect(Number.isNaN(Date.parse(request))).toBe(false);
-    await new Promise((r) => setTimeout(r, 300));
-    // Still waiting: nothing has handled the request yet.
+    // Waiting: nothing has handled the request yet.
+    await eventually(async () => (run.stderr().includes('waiting for the operator to rotate') ? true : undefined));
     expect(run.stderr()).toContain('rotation requested');
     const overlapUntil = new Date(Date.now() + 3_600_000).toISOString();
     await cluster.writeAgentStatus(ns, 'coder', {
@@ -53,10 +53,41 @@ describe('rotate', () => {
       const value = (await cluster.getAgent(ns, 'coder')).metadata.annotations?.[ROTATE];
       return value !== before ? value : undefined;
     });
-    await cluster.writeAgentStatus(ns, 'coder', { credentials: { keyId: 'k3', previousKeyId: 'k2', lastRotationRequest: request } });
+    await cluster.writeAgentStatus(ns, 'coder', { credentials: { keyId: 'k3', previousKeyId: 'k2', lastRotationTime: new Date().toISOString(), lastRotationRequest: request } });
     const result = await run.result;
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ namespace: ns, name: 'coder', request, handled: true, keyId: 'k3' });
+  });
+
+  it('keeps waiting while the request is recorded but nothing rotated (the operator records it before the IdP call)', async () => {
+    const before = (await cluster.getAgent(ns, 'coder')).metadata.annotations?.[ROTATE];
+    const run = startPlugin(kubeconfig, ['rotate', 'coder', '-n', ns, '--timeout', '3s']);
+    const request = await eventually(async () => {
+      const value = (await cluster.getAgent(ns, 'coder')).metadata.annotations?.[ROTATE];
+      return value !== before ? value : undefined;
+    });
+    // Handled, but lastRotationTime is still the previous rotation's (the IdP call failed).
+    await cluster.writeAgentStatus(ns, 'coder', { credentials: { lastRotationRequest: request } });
+    const result = await run.result;
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain(`the operator took rotation request ${request} but has not rotated yet`);
+  });
+
+  it('exits 1 with the operator\'s message when it declines the request as Unsupported (simulated operator)', async () => {
+    const before = (await cluster.getAgent(ns, 'coder')).metadata.annotations?.[ROTATE];
+    const run = startPlugin(kubeconfig, ['rotate', 'coder', '-n', ns, '--timeout', '30s']);
+    const request = await eventually(async () => {
+      const value = (await cluster.getAgent(ns, 'coder')).metadata.annotations?.[ROTATE];
+      return value !== before ? value : undefined;
+    });
+    await cluster.writeAgentStatus(ns, 'coder', {
+      credentials: { lastRotationRequest: request, rotationSupport: 'Unsupported', rotationMessage: 'client secrets cannot be rotated through RFC 7592 here' },
+    });
+    const result = await run.result;
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('declined as Unsupported): client secrets cannot be rotated through RFC 7592 here');
+    expect(result.stdout).not.toContain('handled');
+    await cluster.writeAgentStatus(ns, 'coder', { credentials: { rotationSupport: 'Overlap' } });
   });
 
   it('exits 3 when nothing handles the request in time, and 4 for an unknown agent', async () => {
@@ -82,8 +113,7 @@ describe('lift', () => {
       'agentidentity.dev/lift-reason': 'contained, key rotated',
       'agentidentity.dev/lifted-by': me,
     });
-    await new Promise((r) => setTimeout(r, 300));
-    expect(run.stderr()).toContain('waiting for deletion');
+    await eventually(async () => (run.stderr().includes('waiting for deletion') ? true : undefined));
     await cluster.removeFinalizers(ns, 'grantrevocations', 'coder-suspend');
     const result = await run.result;
     expect(result.code).toBe(0);
