@@ -97,7 +97,7 @@ describe('patchStatusIfChanged with a stale cache', () => {
 
   it('keeps the memo bounded, oldest entry out first', () => {
     const memo = new StatusMemo(2);
-    const entry = { resourceVersion: '1', statusJson: '{}', digest: 'x' };
+    const entry = { resourceVersion: '1', statusDeflated: '', digest: 'x' };
     memo.remember('a', entry);
     memo.remember('b', entry);
     memo.remember('a', entry);
