@@ -23,6 +23,11 @@ LABEL org.opencontainers.image.title="agent-identity-operator" \
       org.opencontainers.image.licenses="Apache-2.0"
 WORKDIR /app
 ENV NODE_ENV=production
+# Heap bounds sized for the default memory limit (chart: operator.heap; config/manager): without
+# them V8 lets collectable garbage grow the old generation to several hundred MiB before a full
+# collection (10,000 AgentClients: ~75 MiB live heap, ~480 MiB RSS unbounded). The dev stack and
+# the benchmark read this line and run the operator with exactly these flags.
+ENV NODE_OPTIONS="--max-old-space-size=128 --max-semi-space-size=4"
 COPY --from=build /src/package.json ./package.json
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist

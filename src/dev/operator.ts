@@ -2,6 +2,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { freePort, startOrphanReaper, startProcess, tail, type ManagedProcess } from '../envtest/process.ts';
+import { productNodeOptions } from './node-options.ts';
 
 export interface OperatorProcessOptions {
   /** Repository root: the operator runs as `node <root>/src/main.ts`. */
@@ -47,6 +48,8 @@ export async function startOperatorProcess(options: OperatorProcessOptions): Pro
   const metricsUrl = `http://127.0.0.1:${await freePort()}`;
   const healthUrl = `http://127.0.0.1:${await freePort()}`;
   const args = [
+    // The image's heap bounds (Dockerfile NODE_OPTIONS), so the dev operator behaves like a pod.
+    ...productNodeOptions(options.repoRoot).split(/\s+/).filter(Boolean),
     '--no-warnings=ExperimentalWarning',
     path.join(options.repoRoot, 'src', 'main.ts'),
     '--kubeconfig', options.kubeconfigPath,
