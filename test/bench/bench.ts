@@ -14,6 +14,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { parseBenchArgs, USAGE } from './args.ts';
 import type { BenchContext } from './context.ts';
+import { buildProduct } from './product-build.ts';
 import { perAgent, renderTable, targets } from './report.ts';
 import type { BenchResults, NotMeasured } from './report.ts';
 import { runBacklog } from './scenarios/backlog.ts';
@@ -65,6 +66,10 @@ async function phase<T>(name: string, run: () => Promise<T>): Promise<T | NotMea
 const ok = <T extends object>(r: T | NotMeasured | undefined): r is T => r !== undefined && !('notMeasured' in r);
 
 const dir = await mkdtemp(path.join(os.tmpdir(), 'agentid-bench-'));
+say('compiling the operator as the image does (tsc -p tsconfig.build.json)');
+const product = await buildProduct(path.resolve(import.meta.dirname, '..', '..'));
+const nodeFlags = product.nodeOptions || '(none)';
+say(`operator: node ${path.relative(process.cwd(), product.entry)}; node flags: ${nodeFlags} (NODE_OPTIONS from the Dockerfile)`);
 const results: BenchResults = {
   environment: {
     commit: commit(),
@@ -72,7 +77,8 @@ const results: BenchResults = {
     cpus: os.cpus().length,
     loadAverageAtStart: os.loadavg().map((l) => Math.round(l * 100) / 100),
     options: { ...options, json: undefined },
-    operator: `node src/main.ts --concurrency=${options.concurrency} --log-level=${options.operatorLogLevel} (separate process, leader election off)`,
+    operator: `node dist/main.js (compiled as the image does) --concurrency=${options.concurrency} --log-level=${options.operatorLogLevel} (separate process, leader election off)`,
+    nodeFlags: `${nodeFlags} (NODE_OPTIONS from the Dockerfile, as the image runs the operator)`,
     apiWrites: 'counted by a TLS reverse proxy in front of kube-apiserver that the operator and floor kubeconfigs point at',
     idpCalls: 'counted by a reverse proxy at the embedded IdP issuer address',
   },
@@ -85,6 +91,7 @@ const ctx: BenchContext = {
   log,
   dir,
   ca: await readFile(path.join(stack.controlPlane.dir, 'certs', 'apiserver.crt'), 'utf8'),
+  product,
 };
 const wallStart = performance.now();
 try {
@@ -102,6 +109,7 @@ try {
   await ctx.operator?.stop();
   ctx.rss?.stop();
   await stack.stop();
+  await product.remove();
 }
 results.environment['loadAverage1mPerPhase'] = phaseLoad;
 results.environment['wallSeconds'] = Math.round((performance.now() - wallStart) / 1000);
@@ -118,6 +126,7 @@ if (ok(results.policyChange)) {
   const p = results.policyChange;
   explain.push(`policy change: ${p.policy} dropped ${p.droppedScope} for ${p.agents} AgentClients; IdP narrowed p50 ${p.idpNarrowedP50Seconds} s, all ${p.idpAllNarrowedSeconds} s; status all ${p.statusAllUpdatedSeconds} s; GrantRevocations ${p.grantRevocations.created} created, ${p.grantRevocations.completed} Completed (last at ${p.grantRevocations.allFinishedSeconds} s), grants revoked ${p.grantRevocations.grantsRevoked}; IdP ${JSON.stringify(p.idpCalls.byOperation)}; API writes ${JSON.stringify(p.apiWrites.byResource)}; verified at the IdP ${p.verifiedAtIdp.narrowed}/${p.agents}`);
 }
+explain.push(`node flags: ${nodeFlags}`);
 const table = `${renderTable(rows)}\n${explain.map((e) => `  ${e}`).join('\n')}\n`;
 const json = JSON.stringify({ ...results, targets: rows }, null, 2);
 if (options.json) {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { BenchOptions } from './args.ts';
 import { OperatorProcess } from './operator-process.ts';
+import type { ProductBuild } from './product-build.ts';
 import { RssSampler } from './rss.ts';
 import type { BenchStack } from './stack.ts';
 
@@ -14,6 +15,8 @@ export interface BenchContext {
   dir: string;
   /** The apiserver's CA (PEM). */
   ca: string;
+  /** The operator as the image ships it. */
+  product: ProductBuild;
   operator?: OperatorProcess;
   rss?: RssSampler;
 }
@@ -22,6 +25,8 @@ export interface BenchContext {
 export async function startOperatorProcess(ctx: BenchContext): Promise<OperatorProcess> {
   const operator = await OperatorProcess.start({
     kubeconfigPath: ctx.stack.proxiedKubeconfigPath,
+    entry: ctx.product.entry,
+    nodeOptions: ctx.product.nodeOptions,
     concurrency: ctx.options.concurrency,
     logFile: path.join(ctx.dir, 'operator.log'),
     logLevel: ctx.options.operatorLogLevel,

@@ -1,5 +1,6 @@
 /**
- * The operator as a separate process (`node src/main.ts --kubeconfig ...`), so its RSS is its own
+ * The operator as a separate process, run as the image runs it (`node dist/main.js` compiled by
+ * product-build.ts, NODE_OPTIONS from the Dockerfile), so its RSS is its own and the product's,
  * and a restart is a real process restart. Its JSON log goes straight to a file (no pipe through
  * the benchmark). Probes and metrics listen on loopback ports chosen here.
  */
@@ -11,6 +12,10 @@ import { OPERATOR_NAMESPACE } from './stack.ts';
 
 export interface OperatorProcessOptions {
   kubeconfigPath: string;
+  /** The compiled entry point (product-build.ts). */
+  entry: string;
+  /** NODE_OPTIONS as the image sets them ('' for none). */
+  nodeOptions: string;
   concurrency: number;
   logFile: string;
   logLevel: string;
@@ -40,7 +45,7 @@ export class OperatorProcess {
     const child = spawn(
       process.execPath,
       [
-        'src/main.ts',
+        options.entry,
         `--kubeconfig=${options.kubeconfigPath}`,
         `--namespace=${OPERATOR_NAMESPACE}`,
         `--concurrency=${options.concurrency}`,
@@ -49,7 +54,7 @@ export class OperatorProcess {
         `--log-level=${options.logLevel}`,
         ...(options.extraArgs ?? []),
       ],
-      { stdio: ['ignore', out, out], env: { ...process.env, NODE_ENV: 'production' } },
+      { stdio: ['ignore', out, out], env: { ...process.env, NODE_ENV: 'production', NODE_OPTIONS: options.nodeOptions } },
     );
     closeSync(out);
     if (!child.pid) throw new Error('operator process did not start');
