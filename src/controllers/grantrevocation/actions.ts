@@ -32,9 +32,23 @@ export interface ProviderHandle {
 /** The registration handle (RFC 7592 section 3) from the operator's own record, or null. */
 export type LoadHandle = (agentClient: AgentClient) => Promise<RegistrationHandle | null>;
 
+/**
+ * The client the operator's own registration record (`agc-<uid>`) holds for an AgentClient, and
+ * whether a registration was started there and has no IdP answer yet. The record is written
+ * before the AgentClient's status, so it knows a client while `status.clientId` is still empty
+ * (a crash between the two writes, a registration backlog).
+ */
+export interface RecordedClient {
+  clientId?: string;
+  registering: boolean;
+}
+
+export type LoadRecordedClient = (agentClient: AgentClient) => Promise<RecordedClient>;
+
 export interface ActionDeps {
   client: KubeClient;
   loadHandle: LoadHandle;
+  loadRecordedClient: LoadRecordedClient;
   /** Put an AgentClient key in the AgentClient controller's priority lane. */
   wakeAgentClient: (key: string) => void;
 }

@@ -19,7 +19,7 @@ import type { KubeObject } from '../../runtime/kube/types.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import type { Metrics } from '../../runtime/metrics.ts';
 import type { AgentClient } from '../agentclient/types.ts';
-import type { LoadHandle } from './actions.ts';
+import type { LoadHandle, LoadRecordedClient } from './actions.ts';
 import { SuspensionMemory, WrittenVersions } from './memory.ts';
 import { specSelects, statusRecords } from './plan.ts';
 import { syncGrantRevocation } from './sync.ts';
@@ -43,6 +43,8 @@ export interface GrantRevocationControllerOptions {
   /** Hear about every change of an IdentityProvider's adapter (the registry's subscribe). */
   subscribeProviders?: (listener: (name: string) => void) => () => void;
   loadHandle: LoadHandle;
+  /** The client the registration record holds (read directly, never from a cache). */
+  loadRecordedClient: LoadRecordedClient;
   /** Put an AgentClient key (`ns/name`) in the AgentClient controller's priority lane. */
   wakeAgentClient: (key: string) => void;
   /** Watch one namespace only (tests); all when absent. */
@@ -80,7 +82,7 @@ export function createGrantRevocationController(options: GrantRevocationControll
     client: options.client,
     caches,
     providers: options.providers,
-    actions: { client: options.client, loadHandle: options.loadHandle, wakeAgentClient: options.wakeAgentClient },
+    actions: { client: options.client, loadHandle: options.loadHandle, loadRecordedClient: options.loadRecordedClient, wakeAgentClient: options.wakeAgentClient },
     recorder: options.recorder,
     log: options.log,
     clock: options.clock,

@@ -43,6 +43,10 @@ function build(deps: ControllerDeps, options: FactoryOptions) {
       if (!record?.clientId || !record.registrationClientUri || !record.registrationAccessToken) return null;
       return { clientId: record.clientId, registrationClientUri: record.registrationClientUri, registrationAccessToken: record.registrationAccessToken };
     },
+    loadRecordedClient: async (agentClient) => {
+      const record = await store.load(agentClient.metadata.uid);
+      return { ...(record?.clientId ? { clientId: record.clientId } : {}), registering: !record?.clientId && record?.intent?.op === 'register' };
+    },
     wakeAgentClient: (key) => {
       try {
         deps.enqueue(AGENT_CLIENT_CONTROLLER, key, { priority: true });

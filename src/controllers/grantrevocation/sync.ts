@@ -21,6 +21,7 @@ import { runAction } from './actions.ts';
 import type { ActionDeps, ProviderHandle } from './actions.ts';
 import { auditRecord, emitAudit } from './audit.ts';
 import { liftSuspensions } from './lift.ts';
+import { registrationDeletions } from './suspension.ts';
 import { planSteps, resolveTargets, tally } from './plan.ts';
 import type { Step } from './plan.ts';
 import { readyState, recordResult, requestedByOf, summarize } from './status.ts';
@@ -200,8 +201,12 @@ async function applyTarget(deps: SyncDeps, writer: StatusWriter, steps: Step[], 
       return { waiting: { reason: 'IdentityProviderNotReady', message }, error: new RetryLater(message) };
     }
     let outcome: Awaited<ReturnType<typeof runAction>>;
+    let clientId = step.clientId;
     try {
-      outcome = await runAction(deps.actions, step.action, { grev, agentClient, clientId: step.clientId, provider: lookup.provider, now: () => iso(deps.clock), signal });
+      const resolved = clientId === undefined ? await recordedClientId(deps, agentClient) : { clientId };
+      if ('pending' in resolved) return { waiting: { reason: 'AwaitingAgentClient', message: resolved.pending } };
+      clientId = resolved.clientId;
+      outcome = await runAction(deps.actions, step.action, { grev, agentClient, clientId, provider: lookup.provider, now: () => iso(deps.clock), signal });
     } catch (error) {
       const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       void deps.recorder.event(asKube(grev), 'Warning', 'IdpUnavailable', `${step.action} on AgentClient ${agentClient.metadata.name}: ${message}; retrying`);
@@ -209,9 +214,10 @@ async function applyTarget(deps: SyncDeps, writer: StatusWriter, steps: Step[], 
     }
     if ('pending' in outcome) return { waiting: { reason: 'AwaitingAgentClient', message: outcome.pending } };
     const result = outcome;
+    const actedOn = clientId;
     if (step.action === 'Suspend' && result.outcome !== 'Failed') deps.memory.remember(writer.key, agentClient);
     emitAudit(deps.log, auditRecord({
-      grev, action: step.action, call: result.call, idp: idpName, clientId: step.clientId, agentClient: agentClient.metadata.name,
+      grev, action: step.action, call: result.call, idp: idpName, clientId: actedOn, agentClient: agentClient.metadata.name,
       actor: requestedByOf(grev).username, outcome: result.outcome,
       ...(result.grantsRevoked === undefined ? {} : { grantsRevoked: result.grantsRevoked }),
       ...(result.tokensRevoked === undefined ? {} : { tokensRevoked: result.tokensRevoked }),
@@ -222,10 +228,24 @@ async function applyTarget(deps: SyncDeps, writer: StatusWriter, steps: Step[], 
     const text = `${step.action} on AgentClient ${agentClient.metadata.name}: ${result.message ?? result.outcome}`;
     void deps.recorder.event(asKube(grev), type, reason, text);
     void deps.recorder.event(agentClient, type, reason, `GrantRevocation ${writer.key} (${grev.spec.reason}): ${result.message ?? result.outcome}`);
-    writer.update((s) => recordResult(s, agentClient.metadata.name, step.clientId, result));
+    writer.update((s) => recordResult(s, agentClient.metadata.name, actedOn, result));
     if (flushLast || index < steps.length - 1) await writer.flush();
   }
   return undefined;
+}
+
+/**
+ * The client to act on when the AgentClient's status names none: the one the operator's
+ * registration record holds (its status may lag behind the record), pending while a
+ * registration is started there without an answer, none when it is not registered. A
+ * registration a GrantRevocation deleted is not acted on again (the record may still name it).
+ */
+async function recordedClientId(deps: SyncDeps, agentClient: AgentClient): Promise<{ clientId: string | undefined } | { pending: string }> {
+  if (registrationDeletions(agentClient, deps.caches.grantRevocations(agentClient.metadata.namespace)).length > 0) return { clientId: undefined };
+  const recorded = await deps.actions.loadRecordedClient(agentClient);
+  if (recorded.clientId !== undefined) return { clientId: recorded.clientId };
+  if (recorded.registering) return { pending: `AgentClient ${agentClient.metadata.name} is being registered; waiting for its client_id` };
+  return { clientId: undefined };
 }
 
 /**

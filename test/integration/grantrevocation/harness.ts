@@ -99,10 +99,16 @@ export async function startEnv(kubeconfigPath: string, prefix: string): Promise<
   await client.create(Namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
   const manager = new Manager({ client, log: logs.logger });
   const handles = new Map<string, RegistrationHandle>();
+  /** AgentClients whose (simulated) registration record holds an open register intent. */
+  const registering = new Set<string>();
   manager.add(createGrantRevocationController({
     client, informers: manager.informers, recorder: manager.recorder, clock: manager.clock, metrics: manager.metrics, log: logs.logger, namespace,
     providers: (name) => (name === 'dev' ? { provider: { name, adapter, capabilities: { ...discovered.capabilities, ...capabilityOverrides } } } : { waiting: 'NotFound: no such IdentityProvider' }),
     loadHandle: async (ac) => handles.get(ac.metadata.name) ?? null,
+    loadRecordedClient: async (ac) => {
+      const handle = handles.get(ac.metadata.name);
+      return handle ? { clientId: handle.clientId, registering: false } : { registering: registering.has(ac.metadata.name) };
+    },
     wakeAgentClient: () => undefined,
   }));
   await manager.start();

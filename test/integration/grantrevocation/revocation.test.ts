@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { matching } from '../../../src/testing/faultproxy.ts';
+import { AgentClients as AGENT_CLIENTS } from '../../../src/controllers/grantrevocation/types.ts';
 import type { GrantRevocation } from '../../../src/controllers/grantrevocation/types.ts';
 import { leakedSecrets, startEnv } from './harness.ts';
 import type { Env, WebAgent } from './harness.ts';
@@ -135,6 +136,18 @@ describe('RevokeGrants', () => {
     await env.apply('ghost', { target: { agentClientName: 'ghost-agent' }, reason: 'typo' });
     await env.waitFor('Failed', async () => (await phase('ghost')()) === 'Failed');
     expect((await env.get('ghost'))?.status?.conditions?.find((c) => c.type === 'Ready')?.reason).toBe('TargetNotFound');
+  });
+
+  it('acts on the client the registration record holds while the AgentClient status does not name it yet', async () => {
+    const lagging = await env.registerAgent('lagging-agent', { team: 'lag' });
+    const token = await env.userToken(lagging, 'alice', 'repo:read');
+    // As after a crash between the record write and the status write: status has no client_id.
+    await env.client.patch(AGENT_CLIENTS, 'lagging-agent', env.namespace, 'merge', { status: { clientId: null } }, { subresource: 'status' });
+    await env.apply('revoke-lagging', { target: { agentClientName: 'lagging-agent' }, reason: 'status lags behind the record' });
+    const g = await completed('revoke-lagging');
+    expect(g.status?.targets?.[0]?.clientId).toBe(lagging.clientId);
+    expect(result(g, 'lagging-agent')[0]).toMatchObject({ action: 'RevokeGrants', outcome: 'Succeeded', grantsRevoked: 1 });
+    expect(await env.canRefresh(lagging, token)).toBe(false);
   });
 });
 
