@@ -88,8 +88,8 @@ describe('ConsentPolicy fan-out', () => {
       expect(granted(agent)).toBe('metrics:read');
     }
     // Widening is held too: the fleet policy allows metrics:write again, nothing moves.
-    await env.patchPolicy(policyName, { spec: { allowedScopes: ['metrics:*'] } });
-    await new Promise((r) => setTimeout(r, 1500));
+    const widened = await env.patchPolicy(policyName, { spec: { allowedScopes: ['metrics:*'] } });
+    await env.quiesce(fleetNames, { [policyName]: widened });
     for (const name of fleetNames.slice(0, 3)) expect(granted((await env.getAgent(name))!)).toBe('metrics:read');
     // Fixed (the broken policy now selects nothing here): every ceiling follows the policy again.
     await env.patchPolicy(broken, { spec: { selector: { matchLabels: { 'bad key!': null, nowhere: 'true' } } } });

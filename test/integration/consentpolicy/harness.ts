@@ -13,7 +13,7 @@ import { inject } from 'vitest';
 import { parse } from 'yaml';
 import { createAgentClientController } from '../../../src/controllers/agentclient/controller.ts';
 import type { AgentClient, AgentClientSpec } from '../../../src/controllers/agentclient/types.ts';
-import { ConsentPolicies } from '../../../src/controllers/consentpolicy/caches.ts';
+import { ConsentPolicies, policySpec } from '../../../src/controllers/consentpolicy/caches.ts';
 import { consentPolicyController } from '../../../src/controllers/consentpolicy/controller.ts';
 import { grantRevocationControllerFactory } from '../../../src/controllers/grantrevocation/factory.ts';
 import { GrantRevocations } from '../../../src/controllers/grantrevocation/types.ts';
@@ -46,7 +46,16 @@ export interface PolicyEnv {
   /** The sample ConsentPolicy (config/samples), renamed for this run and selecting its namespace. */
   samplePolicy(name: string): Promise<KubeObject & { spec: Record<string, unknown> }>;
   applyPolicy(policy: KubeObject): Promise<void>;
-  patchPolicy(name: string, patch: unknown): Promise<void>;
+  /** Resolves the patched object's generation (see {@link PolicyEnv.quiesce}). */
+  patchPolicy(name: string, patch: unknown): Promise<number>;
+  /**
+   * Waits until the operator has seen and handled everything: its caches hold the given
+   * ConsentPolicy generations (or later: the operator's own status writes move the
+   * resourceVersion) and the AgentClients' current resourceVersions (so every event they cause
+   * is queued), then every queue is idle; repeated until no AgentClient moved meanwhile. An
+   * assertion that nothing happened is then about what the operator did, not about timing.
+   */
+  quiesce(agents: string[], policies?: Record<string, number>): Promise<void>;
   createAgent(name: string, spec: Partial<AgentClientSpec>, labels?: Record<string, string>): Promise<void>;
   getAgent(name: string): Promise<AgentClient | null>;
   patchAgent(name: string, patch: unknown): Promise<void>;
@@ -133,7 +142,26 @@ export async function createPolicyEnv(prefix: string, options: { allowNoPolicy?:
       await client.create(ConsentPolicies, policy);
     },
     async patchPolicy(name, patch) {
-      await client.patch(ConsentPolicies, name, undefined, 'merge', patch);
+      const patched = await client.patch(ConsentPolicies, name, undefined, 'merge', patch);
+      return patched.metadata?.generation ?? 0;
+    },
+    async quiesce(agents, policies = {}) {
+      const policyCache = operator.manager.informers.get(policySpec);
+      const agentCache = operator.manager.informers.get({ type: AgentClients, labelSelector: `${RUN_LABEL}=${runId}` });
+      await eventually(() => Object.entries(policies).every(([n, generation]) => (policyCache.get(n)?.metadata?.generation ?? 0) >= generation), 'policy cache');
+      const versions = async (): Promise<string> =>
+        JSON.stringify(await Promise.all(agents.map(async (n) => (await client.get<AgentClient>(AgentClients, n, namespace))?.metadata.resourceVersion ?? '')));
+      const cached = (): string => JSON.stringify(agents.map((n) => agentCache.get(n, namespace)?.metadata?.resourceVersion ?? ''));
+      for (let round = 0; round < 20; round++) {
+        // Read again on every poll: the operator may write while we wait.
+        const before = await eventually(async () => {
+          const current = await versions();
+          return cached() === current ? current : undefined;
+        }, 'AgentClient cache');
+        await operator.manager.idle();
+        if ((await versions()) === before) return;
+      }
+      throw new Error('the operator kept changing the AgentClients');
     },
     async createAgent(name, spec, labels = {}) {
       await client.create(AgentClients, {

@@ -105,7 +105,7 @@ describe('a ConsentPolicy that allows nothing', () => {
     expect(await oauthErrorOf(clientCredentials(issuer, clientId, a))).toBe('invalid_client');
 
     // Steady: one revocation, and the status stays put (no history entry per sync).
-    await new Promise((r) => setTimeout(r, 1500));
+    await env.quiesce(['reporter']);
     const later = await env.getAgent('reporter');
     expect(later?.status?.ceilingHistory).toEqual(agent.status?.ceilingHistory);
     expect((await env.revocations()).filter((g) => g.metadata.name.startsWith('reporter-'))).toHaveLength(1);
