@@ -16,11 +16,11 @@
  *    name, which then already exists: a crash anywhere repeats nothing twice.
  */
 import type { ClientMetadata, IdpCapabilities } from '../../idp/adapter.ts';
-import { normalizeScopes } from '../../policy/index.ts';
+import { matchesAnyPattern, normalizeScopes } from '../../policy/index.ts';
 import type { Condition } from '../../runtime/kube/types.ts';
 import type { KubeClient } from '../../runtime/kube/client.ts';
 import type { PolicyCaches } from '../consentpolicy/caches.ts';
-import { ensureRevocation, needsRevocation, planCeilingRevocation } from '../consentpolicy/narrowing.ts';
+import { ensureRevocation, needsRevocation, planCeilingRevocation, planReclassifiedRevocation } from '../consentpolicy/narrowing.ts';
 import { agentView, evaluateCeiling, LIFETIMES_CONDITION, registeredCeilingChange } from './ceiling.ts';
 import type { CeilingEvaluation, RegisteredChange } from './ceiling.ts';
 import { allowsNothing, ceilingKeptRecorded, nothingAllowedCondition, policyCompliantSince } from './nothing-allowed.ts';
@@ -95,6 +95,8 @@ export function ceilingStale(evaluation: CeilingEvaluation, registeredScope: str
 export interface AppliedChange {
   decided: RegisteredChange;
   registered: string[];
+  /** Granted scopes the IdP holds as task-scoped, once it is known to hold the evaluation (`status.taskScopedScopes`). */
+  taskScoped?: string[];
 }
 
 /**
@@ -110,6 +112,7 @@ export async function applyCeilingChange(
   registered: readonly string[],
   now: Date,
   access: ClientAccess = { disabled: false, disableSupported: undefined },
+  projected = false,
 ): Promise<AppliedChange> {
   const view = agentView(agent);
   const time = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -141,7 +144,34 @@ export async function applyCeilingChange(
     });
     if (grev) await ensureRevocation(client, grev);
   }
-  return { decided, registered: normalizeScopes(effective) };
+  if (!projected || evaluation.held) return { decided, registered: normalizeScopes(effective) };
+  const reclassified = reclassifiedScopes(agent, evaluation, decided);
+  if (reclassified.length > 0) {
+    const marking = evaluation.matching.find((p) => reclassified.some((s) => matchesAnyPattern(s, p.spec.taskScoped?.scopes ?? [])));
+    const owner = marking ? deps.caches.policy(marking.name) : undefined;
+    const requester = await deps.requester();
+    const grev = planReclassifiedRevocation({
+      agent: view,
+      scopes: reclassified,
+      previousTaskScoped: agent.status?.taskScopedScopes ?? [],
+      ...(marking && owner?.metadata?.uid && !owner.metadata.deletionTimestamp ? { policy: { name: marking.name, uid: owner.metadata.uid } } : {}),
+      ...(requester ? { requester } : {}),
+    });
+    await ensureRevocation(client, grev);
+  }
+  return { decided, registered: normalizeScopes(effective), taskScoped: [...evaluation.taskScoped] };
+}
+
+/**
+ * Granted scopes a policy made task-scoped since status last recorded the task-scoped set (the
+ * IdP holds the new set: `projected`). Unknown before the first record (an AgentClient from before
+ * the field existed): recorded, nothing revoked. A decision already revoking them revokes them.
+ */
+export function reclassifiedScopes(agent: AgentClient, evaluation: CeilingEvaluation, decided: RegisteredChange): string[] {
+  const before = agent.status?.taskScopedScopes;
+  if (before === undefined || decided.change.revokeExistingGrants) return [];
+  const granted = new Set(agent.status?.grantedScopes ?? []);
+  return evaluation.taskScoped.filter((s) => granted.has(s) && !before.includes(s) && !decided.change.revokeScopes.includes(s));
 }
 
 function unchanged(agent: AgentClient): RegisteredChange {
@@ -210,6 +240,7 @@ export function ceilingStatus(agent: AgentClient, evaluation: CeilingEvaluation,
   const inForce = applied.registered.join(' ') === evaluation.granted.join(' ') || evaluation.granted.length === 0 || access?.unenforceable !== undefined;
   const out: Partial<AgentClientStatus> = {
     grantedScopes: applied.registered,
+    ...(applied.taskScoped ? { taskScopedScopes: applied.taskScoped } : {}),
     ceilingHistory: applied.decided.history.length > 0 ? applied.decided.history : undefined,
   };
   if (inForce && !evaluation.held) {

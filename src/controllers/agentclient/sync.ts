@@ -185,7 +185,7 @@ async function report(state: SyncState, outcome: Outcome): Promise<void> {
   // the change needs before status records it (see policy.ts for why this order).
   const { obs } = state;
   const registered = obs.record?.clientId && obs.record.registeredScope !== undefined ? obs.record.registeredScope.split(' ').filter(Boolean) : undefined;
-  const applied = registered && !isDeleting(obs.agent) ? await applyCeilingChange(state.deps.client, state.deps.policy, obs.agent, obs.ceiling, registered, now, clientAccess(obs)) : undefined;
+  const applied = registered && !isDeleting(obs.agent) ? await applyCeilingChange(state.deps.client, state.deps.policy, obs.agent, obs.ceiling, registered, now, clientAccess(obs), outcome.step !== undefined && 'done' in outcome.step) : undefined;
   const status = buildStatus(state.obs, outcome, now, applied);
   await patchStatusIfChanged(state.deps.client, state.deps.agentClients, state.obs.agent as never, status);
 }

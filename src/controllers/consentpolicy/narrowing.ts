@@ -167,3 +167,61 @@ export async function resolveOperatorIdentity(client: KubeClient): Promise<strin
     return undefined;
   }
 }
+
+/** Input of {@link planReclassifiedRevocation}. */
+export interface ReclassifiedRevocationInput {
+  agent: RevocationSubject;
+  /** Granted scopes that were standing and are now task-scoped at the IdP. */
+  scopes: readonly string[];
+  /** `status.taskScopedScopes` before the change (part of the name: a later reclassification gets a new one). */
+  previousTaskScoped: readonly string[];
+  /** The ConsentPolicy marking them task-scoped: becomes the owner. */
+  policy?: { name: string; uid: string };
+  requester?: string;
+}
+
+/**
+ * The GrantRevocation for granted scopes a policy reclassified as task-scoped (DESIGN.md "The
+ * problem" 4). The IdP now holds them under task-scoped rules, but a refresh token issued while
+ * they were standing still carries them, and a refresh may keep every scope its token holds: such
+ * chains would keep minting the scope under standing lifetimes. Revoking the grants holding them
+ * ends those chains; users consent again and get task-scoped tokens. Called only once the IdP
+ * holds the new `task_scoped` metadata (same order as a narrowing).
+ */
+export function planReclassifiedRevocation(input: ReclassifiedRevocationInput): GrantRevocation {
+  const { agent } = input;
+  const scopes = [...input.scopes].sort();
+  const digest = createHash('sha256')
+    .update(JSON.stringify([agent.uid, 'TaskScopedReclassified', scopes, [...input.previousTaskScoped].sort()]))
+    .digest('hex')
+    .slice(0, 10);
+  const suffix = `-reclassified-${digest}`;
+  const name = `${agent.name.slice(0, MAX_NAME - suffix.length).replace(/[-.]+$/, '')}${suffix}`;
+  const owner: OwnerReference = input.policy
+    ? { apiVersion: API_VERSION, kind: CONSENT_POLICY.kind, name: input.policy.name, uid: input.policy.uid }
+    : { apiVersion: API_VERSION, kind: AGENT_CLIENT.kind, name: agent.name, uid: agent.uid };
+  const labels: Record<string, string> = {
+    [MANAGED_BY_LABEL]: MANAGED_BY_VALUE,
+    [DECISION_LABEL]: 'TaskScopedReclassified',
+    ...(agent.name.length <= 63 ? { [AGENTCLIENT_LABEL]: agent.name } : {}),
+    ...(input.policy && input.policy.name.length <= 63 ? { [CONSENTPOLICY_LABEL]: input.policy.name } : {}),
+  };
+  const by = input.policy ? `ConsentPolicy ${input.policy.name}` : 'a ConsentPolicy';
+  return {
+    apiVersion: API_VERSION,
+    kind: 'GrantRevocation',
+    metadata: {
+      name,
+      namespace: agent.namespace,
+      labels,
+      ...(input.requester ? { annotations: { [REQUESTED_BY_ANNOTATION]: input.requester } } : {}),
+      ownerReferences: [owner],
+    } as GrantRevocation['metadata'],
+    spec: {
+      target: { agentClientName: agent.name },
+      actions: ['RevokeGrants'],
+      scopes,
+      reason: `TaskScopedReclassified: ${by} made ${scopes.join(' ')} of ${agent.namespace}/${agent.name} task-scoped; grants holding them under standing lifetimes are revoked`.slice(0, 1024),
+    },
+  };
+}

@@ -10,8 +10,11 @@
  *   every use; oidc-provider revokes the whole grant when a used one is presented again), and it
  *   dies with the user's session when `session_binding` (oidc-provider `expiresWithSession`);
  * - client_credentials never yields a task-scoped scope (no user is present);
- * - a standing refresh token cannot yield one: a refresh may only narrow the refresh token's own
- *   scope (RFC 6749 section 6), and a standing chain never held one.
+ * - a standing refresh token yields one only if its chain already held the scope: a refresh may
+ *   only narrow the refresh token's own scope (RFC 6749 section 6). A chain holds it under standing
+ *   lifetimes only when a policy reclassified an already granted scope as task-scoped; the operator
+ *   then revokes the grants holding it (a TaskScopedReclassified GrantRevocation,
+ *   consentpolicy/narrowing.ts), so such chains end.
  *
  * Pure helpers here; `config.ts` wires them into oidc-provider's TTL and policy hooks.
  */

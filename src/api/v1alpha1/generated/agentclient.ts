@@ -178,6 +178,14 @@ export interface AgentClientStatus {
    */
   grantedScopes?: string[];
   /**
+   * The granted scopes the IdP holds as task-scoped (ConsentPolicy taskScoped). A granted scope that becomes task-scoped has its standing grants revoked once, then is listed here.
+   *
+   * @maxItems 50
+   *
+   * Items: One task-scoped scope.
+   */
+  taskScopedScopes?: string[];
+  /**
    * Requested scopes left out of the ceiling, with why.
    *
    * @maxItems 50
