@@ -13,7 +13,7 @@ import type { AgentClient } from '../agentclient/types.ts';
 import { ACTION_ORDER } from './types.ts';
 import type { ActionResult, GrantRevocation, RevocationAction, TargetStatus } from './types.ts';
 
-/** Why no target could be resolved: both make the revocation Failed until the cause changes. */
+/** Why no target could be resolved: InvalidTarget is terminal (Failed), TargetNotFound is retried. */
 export interface ResolutionProblem {
   reason: 'InvalidTarget' | 'TargetNotFound';
   message: string;

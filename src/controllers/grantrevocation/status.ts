@@ -5,9 +5,10 @@
  *
  * Phase rules (docs/operations/incident-response.md):
  * - Pending: nothing has been evaluated yet (no Ready condition).
- * - InProgress: steps remain, or the IdP / IdentityProvider is unavailable and a retry is pending.
+ * - InProgress: steps remain, the IdP / IdentityProvider is unavailable and a retry is pending, or
+ *   the target matches no AgentClient yet (TargetNotFound, retried).
  * - Completed: every requested action succeeded on every target (a held `Suspend` included).
- * - Failed: the target cannot be resolved, or some requested action could not be done (the IdP
+ * - Failed: the target is invalid, or some requested action could not be done (the IdP
  *   lacks the capability, or refused permanently). Results that did succeed are still listed;
  *   Completed is never reported for work that was not done.
  */
@@ -27,8 +28,13 @@ export type ReadyReason =
   | 'Unsupported'
   | 'ActionFailed';
 
-/** Ready=False reasons that mean the revocation stopped short (phase Failed). */
-const FAILED_REASONS: ReadonlySet<string> = new Set(['TargetNotFound', 'InvalidTarget', 'Unsupported', 'ActionFailed']);
+/**
+ * Ready=False reasons that mean the revocation stopped short (phase Failed). TargetNotFound is not
+ * one: the AgentClient may simply not be in the cache yet, or be applied after the revocation
+ * (one `kubectl apply -f` of a folder); it is retried with backoff and the AgentClient's arrival
+ * wakes it at once.
+ */
+const FAILED_REASONS: ReadonlySet<string> = new Set(['InvalidTarget', 'Unsupported', 'ActionFailed']);
 
 export interface ReadyState {
   status: 'True' | 'False' | 'Unknown';

@@ -114,6 +114,12 @@ export async function syncGrantRevocation(deps: SyncDeps, key: string, signal: A
   writer.update((s) => summarize(s, { grev: current, ready, now: iso(deps.clock) }));
   await writer.flush();
   announce(deps, cached, writer.grev, ready);
+  if (ready.reason === 'TargetNotFound') {
+    const before = cached.status?.conditions?.find((c) => c.type === 'Ready')?.reason;
+    if (before !== 'TargetNotFound') void deps.recorder.event(asKube(writer.grev), 'Warning', 'TargetNotFound', `${ready.message}; retrying`);
+    // With backoff: the AgentClient's arrival wakes it through the watch; this covers a missed event.
+    throw new RetryLater(ready.message);
+  }
   if (waiting?.error !== undefined) throw waiting.error instanceof Error ? waiting.error : new RetryLater(describeError(waiting.error));
   return waiting ? { requeueAfter: HANDOFF_RECHECK_MS } : {};
 }

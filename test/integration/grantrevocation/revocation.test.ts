@@ -132,10 +132,18 @@ describe('RevokeGrants', () => {
     }
   });
 
-  it('reports TargetNotFound for a name that matches nothing', async () => {
-    await env.apply('ghost', { target: { agentClientName: 'ghost-agent' }, reason: 'typo' });
-    await env.waitFor('Failed', async () => (await phase('ghost')()) === 'Failed');
-    expect((await env.get('ghost'))?.status?.conditions?.find((c) => c.type === 'Ready')?.reason).toBe('TargetNotFound');
+  it('reports TargetNotFound for a name that matches nothing, and acts once that AgentClient appears (not terminal)', async () => {
+    await env.apply('ghost', { target: { agentClientName: 'ghost-agent' }, reason: 'applied before its AgentClient' });
+    const waiting = await env.waitFor('TargetNotFound', async () => {
+      const g = await env.get('ghost');
+      return g?.status?.conditions?.find((c) => c.type === 'Ready')?.reason === 'TargetNotFound' ? g : undefined;
+    });
+    expect(waiting.status?.phase).toBe('InProgress');
+    expect(waiting.status?.conditions?.find((c) => c.type === 'Complete')?.status).toBe('False');
+    const ghost = await env.registerAgent('ghost-agent', { team: 'ghost' });
+    const g = await completed('ghost');
+    expect(g.status?.targets?.[0]?.clientId).toBe(ghost.clientId);
+    expect(result(g, 'ghost-agent')[0]).toMatchObject({ action: 'RevokeGrants', outcome: 'Succeeded' });
   });
 
   it('acts on the client the registration record holds while the AgentClient status does not name it yet', async () => {
