@@ -145,21 +145,24 @@ export async function applyCeilingChange(
     if (grev) await ensureRevocation(client, grev);
   }
   if (!projected || evaluation.held) return { decided, registered: normalizeScopes(effective) };
-  const reclassified = reclassifiedScopes(agent, evaluation, decided);
-  if (reclassified.length > 0) {
-    const marking = evaluation.matching.find((p) => reclassified.some((s) => matchesAnyPattern(s, p.spec.taskScoped?.scopes ?? [])));
-    const owner = marking ? deps.caches.policy(marking.name) : undefined;
-    const requester = await deps.requester();
-    const grev = planReclassifiedRevocation({
-      agent: view,
-      scopes: reclassified,
-      previousTaskScoped: agent.status?.taskScopedScopes ?? [],
-      ...(marking && owner?.metadata?.uid && !owner.metadata.deletionTimestamp ? { policy: { name: marking.name, uid: owner.metadata.uid } } : {}),
-      ...(requester ? { requester } : {}),
-    });
-    await ensureRevocation(client, grev);
-  }
+  await revokeReclassified(client, deps, agent, evaluation, reclassifiedScopes(agent, evaluation, decided));
   return { decided, registered: normalizeScopes(effective), taskScoped: [...evaluation.taskScoped] };
+}
+
+/** Creates the TaskScopedReclassified GrantRevocation (create-if-absent), owned by the marking policy. */
+async function revokeReclassified(client: KubeClient, deps: PolicyDeps, agent: AgentClient, evaluation: CeilingEvaluation, reclassified: string[]): Promise<void> {
+  if (reclassified.length === 0) return;
+  const marking = evaluation.matching.find((p) => reclassified.some((s) => matchesAnyPattern(s, p.spec.taskScoped?.scopes ?? [])));
+  const owner = marking ? deps.caches.policy(marking.name) : undefined;
+  const requester = await deps.requester();
+  const grev = planReclassifiedRevocation({
+    agent: agentView(agent),
+    scopes: reclassified,
+    previousTaskScoped: agent.status?.taskScopedScopes ?? [],
+    ...(marking && owner?.metadata?.uid && !owner.metadata.deletionTimestamp ? { policy: { name: marking.name, uid: owner.metadata.uid } } : {}),
+    ...(requester ? { requester } : {}),
+  });
+  await ensureRevocation(client, grev);
 }
 
 /**
