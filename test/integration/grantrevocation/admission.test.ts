@@ -32,12 +32,12 @@ subjects:
   - {apiGroup: rbac.authorization.k8s.io, kind: User, name: bob}
 `;
 
-function grev(name: string, annotations: Record<string, string> = {}): string {
+function grev(name: string, annotations: Record<string, string> = {}, actions = ['RevokeGrants'], namespace = ns): string {
   return JSON.stringify({
     apiVersion: 'agentidentity.dev/v1alpha1',
     kind: 'GrantRevocation',
-    metadata: { name, namespace: ns, annotations },
-    spec: { target: { agentClientName: 'coding-agent' }, actions: ['RevokeGrants'], reason: 'admission test' },
+    metadata: { name, namespace, annotations },
+    spec: { target: { agentClientName: 'coding-agent' }, actions, reason: 'admission test' },
   });
 }
 
@@ -104,6 +104,35 @@ describe('ValidatingAdmissionPolicy alone (clusters without the beta mutating AP
     expect(forgedLift.stderr).toContain('lifted-by may only be set to your own user name (bob)');
     await cp.kubectl(['annotate', 'grantrevocation', 'own', '-n', ns, 'agentidentity.dev/lifted-by=bob', ...as('bob')]);
     expect((await annotations('own'))['agentidentity.dev/lifted-by']).toBe('bob');
+  });
+
+  it('lets a Suspend be lifted (deleted) only by the user named in lifted-by', async () => {
+    await cp.kubectl(['create', '-f', '-', ...as('alice')], { input: grev('suspend', {}, ['Suspend', 'RevokeGrants']) });
+    const unnamed = await cp.kubectl(['delete', 'grantrevocation', 'suspend', '-n', ns, ...as('alice')], { allowFailure: true });
+    expect(unnamed.code).not.toBe(0);
+    expect(unnamed.stderr).toContain('use kubectl agentid lift, or first set the annotation agentidentity.dev/lifted-by to your own user name (alice)');
+    await cp.kubectl(['annotate', 'grantrevocation', 'suspend', '-n', ns, 'agentidentity.dev/lifted-by=alice', ...as('alice')]);
+    // Someone else cannot delete under alice's name.
+    const other = await cp.kubectl(['delete', 'grantrevocation', 'suspend', '-n', ns, ...as('bob')], { allowFailure: true });
+    expect(other.code).not.toBe(0);
+    expect(other.stderr).toContain('(bob)');
+    await cp.kubectl(['delete', 'grantrevocation', 'suspend', '-n', ns, ...as('alice')]);
+    // Without Suspend, deleting lifts nothing: no annotation needed.
+    await cp.kubectl(['delete', 'grantrevocation', 'unstamped', '-n', ns, ...as('alice')]);
+    const left = await cp.kubectl(['get', 'grantrevocations', '-n', ns, '-o', 'name']);
+    expect(left.stdout).not.toMatch(/\/(suspend|unstamped)$/m);
+  });
+
+  it('never blocks the deletion of a terminating namespace', async () => {
+    const closing = 'closing';
+    await cp.kubectl(['create', 'namespace', closing]);
+    await cp.kubectl(['create', '-f', '-'], { input: grev('held', {}, ['Suspend'], closing) });
+    const before = await cp.kubectl(['delete', 'grantrevocation', 'held', '-n', closing], { allowFailure: true });
+    expect(before.stderr).toContain('lifted-by');
+    // This control plane runs no namespace controller, so the namespace stays Terminating and
+    // the deletion it would make is made here (by a user the policy does not exempt by name).
+    await cp.kubectl(['delete', 'namespace', closing, '--wait=false']);
+    await cp.kubectl(['delete', 'grantrevocation', 'held', '-n', closing]);
   });
 });
 
