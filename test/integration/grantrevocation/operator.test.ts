@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { identityProviderController } from '../../../src/controllers/identityprovider/controller.ts';
 import { createAgentClientController } from '../../../src/controllers/agentclient/controller.ts';
 import { grantRevocationControllerFactory } from '../../../src/controllers/grantrevocation/factory.ts';
-import { GrantRevocations } from '../../../src/controllers/grantrevocation/types.ts';
+import { AgentClients, GrantRevocations } from '../../../src/controllers/grantrevocation/types.ts';
+import { settled } from './settle.ts';
 import type { GrantRevocation, GrantRevocationSpec } from '../../../src/controllers/grantrevocation/types.ts';
 import { startOperator } from '../../../src/operator.ts';
 import type { RunningOperator } from '../../../src/operator.ts';
@@ -91,8 +92,11 @@ describe('Suspend', () => {
 
     // GitOps re-sync: the spec is re-applied with a change, and the labels reset.
     await env.patchAgent('coding-agent', { spec: { agentMetadata: { owner: 'team-a@example.test', description: 're-synced by GitOps' } } });
-    await eventually(async () => (await env.getAgent('coding-agent'))?.status?.observedGeneration === 2, 20_000, 'generation 2 observed');
-    await new Promise((r) => setTimeout(r, 1500));
+    const resynced = await eventually(async () => {
+      const a = await env.getAgent('coding-agent');
+      return a?.status?.observedGeneration === 2 ? a : undefined;
+    }, 20_000, 'generation 2 observed');
+    await settled(operator.manager, AgentClients, env.namespace, 'coding-agent', resynced.metadata.resourceVersion!);
     expect(await env.secret('coding-agent-oauth')).toBeNull();
     expect(await canAuthenticate(secret)).toBe(false);
     expect(condition(await env.getAgent('coding-agent'), 'Suspended')?.status).toBe('True');
@@ -136,7 +140,7 @@ describe('DeleteRegistration', () => {
       return condition(a, 'Registered')?.reason === 'DeletedByRevocation' ? a : undefined;
     }, 20_000, 'Registered=False DeletedByRevocation');
     expect(condition(held, 'Registered')?.status).toBe('False');
-    await new Promise((r) => setTimeout(r, 1500));
+    await settled(operator.manager, AgentClients, env.namespace, 'doomed-agent', held.metadata.resourceVersion!);
     expect(env.idpClientsOf(agent.metadata.uid)).toHaveLength(0);
 
     await env.client.delete(GrantRevocations, 'delete-doomed', env.namespace);

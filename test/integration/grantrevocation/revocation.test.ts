@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { matching } from '../../../src/testing/faultproxy.ts';
-import { AgentClients as AGENT_CLIENTS } from '../../../src/controllers/grantrevocation/types.ts';
+import { AgentClients as AGENT_CLIENTS, GrantRevocations as GRANT_REVOCATIONS } from '../../../src/controllers/grantrevocation/types.ts';
+import { settled } from './settle.ts';
 import type { GrantRevocation } from '../../../src/controllers/grantrevocation/types.ts';
 import { leakedSecrets, startEnv } from './harness.ts';
 import type { Env, WebAgent } from './harness.ts';
@@ -104,12 +105,11 @@ describe('RevokeGrants', () => {
     const audits = env.logs.audits().length;
     await env.apply('revoke-all', {}, {}).catch(() => undefined); // AlreadyExists, as `kubectl create` twice
     const manifest = { ...(before as object), status: undefined };
-    await env.client.replace(
+    const replaced = await env.client.replace(
       { group: 'agentidentity.dev', version: 'v1alpha1', plural: 'grantrevocations', kind: 'GrantRevocation', namespaced: true },
       manifest as never,
     );
-    await new Promise((r) => setTimeout(r, 1500));
-    await env.manager.idle();
+    await settled(env.manager, GRANT_REVOCATIONS, env.namespace, 'revoke-all', (replaced as { metadata: { resourceVersion: string } }).metadata.resourceVersion);
     const after = await env.get('revoke-all');
     expect(env.proxy.requestCount()).toBe(calls);
     expect(env.logs.audits().length).toBe(audits);
@@ -197,9 +197,8 @@ describe('Suspend and lifting', () => {
 
     // Held: a resync (or any AgentClient status churn) makes no IdP call.
     const calls = env.proxy.requestCount();
-    await env.client.patch({ group: 'agentidentity.dev', version: 'v1alpha1', plural: 'agentclients', kind: 'AgentClient', namespaced: true }, 'reporting-agent', env.namespace, 'merge', { metadata: { labels: { team: 'bi', touched: 'yes' } } });
-    await new Promise((r) => setTimeout(r, 1000));
-    await env.manager.idle();
+    const touched = await env.client.patch(AGENT_CLIENTS, 'reporting-agent', env.namespace, 'merge', { metadata: { labels: { team: 'bi', touched: 'yes' } } });
+    await settled(env.manager, AGENT_CLIENTS, env.namespace, 'reporting-agent', touched.metadata!.resourceVersion!);
     expect(env.proxy.requestCount()).toBe(calls);
 
     await env.client.patch({ group: 'agentidentity.dev', version: 'v1alpha1', plural: 'grantrevocations', kind: 'GrantRevocation', namespaced: true }, 'suspend-reporting', env.namespace, 'merge', {
