@@ -67,6 +67,8 @@ export interface Env {
   /** Capability overrides (to exercise an IdP lacking one). */
   capabilityOverrides: Partial<IdpCapabilities>;
   registerAgent(name: string, labels?: Record<string, string>, scope?: string): Promise<WebAgent>;
+  /** An AgentClient whose (simulated) registration record holds a register intent with no IdP answer yet. */
+  createRegisteringAgent(name: string, labels?: Record<string, string>): Promise<void>;
   userToken(agent: WebAgent, user: 'alice' | 'bob', scope: string): Promise<string>;
   /** Refresh works (true) or is refused with invalid_grant / invalid_client (false). */
   canRefresh(agent: WebAgent, refreshToken: string): Promise<boolean>;
@@ -139,6 +141,17 @@ export async function startEnv(kubeconfigPath: string, prefix: string): Promise<
         stringData: { client_id: registration.handle.clientId, client_secret: registration.clientSecret! },
       });
       return { name, clientId: registration.handle.clientId, secret: registration.clientSecret!, handle: registration.handle };
+    },
+    async createRegisteringAgent(name, labels = {}) {
+      registering.add(name);
+      await client.create<KubeObject>(AgentClients, {
+        apiVersion: 'agentidentity.dev/v1alpha1', kind: 'AgentClient',
+        metadata: { name, namespace, labels },
+        spec: {
+          identityProviderRef: { name: 'dev' }, clientName: name, grantTypes: ['authorization_code', 'refresh_token'],
+          redirectUris: [REDIRECT_URI], scopes: ['repo:read'], tokenEndpointAuthMethod: 'client_secret_basic', agentMetadata: { owner: 'team@example.com' },
+        },
+      } as KubeObject);
     },
     async userToken(agent, user, scope) {
       const result = await authorizeWithConsent({

@@ -157,6 +157,18 @@ describe('RevokeGrants', () => {
     expect(result(g, 'lagging-agent')[0]).toMatchObject({ action: 'RevokeGrants', outcome: 'Succeeded', grantsRevoked: 1 });
     expect(await env.canRefresh(lagging, token)).toBe(false);
   });
+
+  it('waits (AwaitingAgentClient, nothing recorded) while a registration is started but not answered, instead of reporting "no registration"', async () => {
+    await env.createRegisteringAgent('registering-agent', { team: 'pending' });
+    await env.apply('revoke-registering', { target: { agentClientName: 'registering-agent' }, reason: 'registration in flight' });
+    const g = await env.waitFor('AwaitingAgentClient', async () => {
+      const x = await env.get('revoke-registering');
+      return x?.status?.conditions?.find((c) => c.type === 'Ready')?.reason === 'AwaitingAgentClient' ? x : undefined;
+    });
+    expect(g.status?.phase).toBe('InProgress');
+    expect(result(g, 'registering-agent')).toEqual([]);
+    await env.client.delete(GRANT_REVOCATIONS, 'revoke-registering', env.namespace);
+  });
 });
 
 describe('IdP failures', () => {
