@@ -6,7 +6,7 @@ const REQUEST = '2026-03-01T10:00:00.700Z';
 const AT = Date.parse(REQUEST);
 
 function agent(credentials: NonNullable<NonNullable<AgentClient['status']>['credentials']>): AgentClient {
-  return { metadata: { name: 'coder', namespace: 'team-a' }, status: { credentials } } as AgentClient;
+  return { metadata: { name: 'coder', namespace: 'team-a' }, status: { credentials } };
 }
 
 describe('rotationOutcome', () => {
