@@ -67,7 +67,7 @@ describe('rotate', () => {
       return value !== before ? value : undefined;
     });
     // Handled, but lastRotationTime is still the previous rotation's (the IdP call failed).
-    await cluster.writeAgentStatus(ns, 'coder', { credentials: { lastRotationRequest: request } });
+    await cluster.writeAgentStatus(ns, 'coder', { credentials: { lastRotationRequest: request, lastRotationTime: new Date(Date.now() - 3_600_000).toISOString() } });
     const result = await run.result;
     expect(result.code).toBe(3);
     expect(result.stderr).toContain(`the operator took rotation request ${request} but has not rotated yet`);
@@ -81,7 +81,7 @@ describe('rotate', () => {
       return value !== before ? value : undefined;
     });
     await cluster.writeAgentStatus(ns, 'coder', {
-      credentials: { lastRotationRequest: request, rotationSupport: 'Unsupported', rotationMessage: 'client secrets cannot be rotated through RFC 7592 here' },
+      credentials: { lastRotationRequest: request, lastRotationTime: new Date(Date.now() - 3_600_000).toISOString(), rotationSupport: 'Unsupported', rotationMessage: 'client secrets cannot be rotated through RFC 7592 here' },
     });
     const result = await run.result;
     expect(result.code).toBe(1);
