@@ -23,7 +23,11 @@ export function grantRevocationControllerFactory(options: FactoryOptions = {}): 
 export const grantRevocationController: ControllerFactory = grantRevocationControllerFactory();
 
 function build(deps: ControllerDeps, options: FactoryOptions) {
-  const store = new RegistrationStore(deps.client, deps.settings.operatorNamespace);
+  // Nothing here feeds the store the record Secrets' watch events (the AgentClient controller's
+  // store gets them), so it must remember nothing: a remembered record would stay whatever it was
+  // at the first read (an open register intent, a replaced handle). Every load is a direct GET;
+  // this controller loads only for DeleteRegistration and for targets without status.clientId.
+  const store = new RegistrationStore(deps.client, deps.settings.operatorNamespace, { maxRemembered: 0 });
   const providers: ProviderLookup = (name) => {
     const state = deps.providers.get(name);
     if (!state.ready) return { waiting: `${state.reason}: ${state.message}` };
