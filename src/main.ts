@@ -22,6 +22,8 @@ const USAGE = `agent-identity-operator
   --registration-resync-period DURATION
                                      read each registration back from the IdP this often to catch
                                      drift made there (default 10m; 0 disables)
+  --identity-provider-selector SEL   reconcile only IdentityProviders matching this label selector
+                                     (sharding; default: all)
   --shutdown-timeout DURATION        how long in-flight work may run after SIGTERM (default 20s)
 `;
 
@@ -39,6 +41,7 @@ const { values } = parseArgs({
     'cluster-name': { type: 'string', default: 'default' },
     'registration-resync-period': { type: 'string', default: '10m' },
     'shutdown-timeout': { type: 'string', default: '20s' },
+    'identity-provider-selector': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
   strict: true,
@@ -70,6 +73,7 @@ try {
     clusterName: values['cluster-name'],
     registrationResyncMs: values['registration-resync-period'] === '0' ? 0 : parseDuration(values['registration-resync-period']),
     shutdownDeadlineMs: parseDuration(values['shutdown-timeout']),
+    ...(values['identity-provider-selector'] ? { identityProviderSelector: values['identity-provider-selector'] } : {}),
     onLostLeadership: () => {
       // client-go's behaviour: a replica that lost the lease exits and rejoins after a restart.
       log.fatal('lost leadership; exiting');

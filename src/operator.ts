@@ -58,6 +58,8 @@ export interface OperatorOptions {
   clusterName?: string;
   /** Periodic RFC 7592 drift read of each registration; default 10 min, 0 disables. */
   registrationResyncMs?: number;
+  /** Reconcile only IdentityProviders matching this label selector (default: all). */
+  identityProviderSelector?: string;
   createAdapter?: AdapterFactory;
   clock?: Clock;
   metrics?: Metrics;
@@ -128,6 +130,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       idpRediscoveryPeriodMs: options.idpRediscoveryPeriodMs ?? 3600_000,
       clusterName: options.clusterName ?? 'default',
       registrationResyncMs: options.registrationResyncMs ?? 10 * 60_000,
+      ...(options.identityProviderSelector ? { identityProviderSelector: options.identityProviderSelector } : {}),
     },
     providers,
     createAdapter: options.createAdapter ?? createAdapter,

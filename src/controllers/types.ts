@@ -28,6 +28,11 @@ export interface OperatorSettings {
    * 0 disables the periodic read (spec and policy changes are still pushed).
    */
   registrationResyncMs: number;
+  /**
+   * Label selector limiting which IdentityProviders this operator reconciles (sharding, or
+   * several operators on one API server as in the integration tests); absent = all.
+   */
+  identityProviderSelector?: string;
 }
 
 export interface ControllerDeps {

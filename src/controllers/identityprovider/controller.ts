@@ -32,7 +32,9 @@ const BY_SECRET = 'secret';
 
 export function identityProviderController(deps: ControllerDeps): Controller<IdentityProvider> {
   const namespace = deps.settings.operatorNamespace;
-  const idps = deps.informers.get<IdentityProvider>({ type: IdentityProviders });
+  const selector = deps.settings.identityProviderSelector;
+  const idpSpec = { type: IdentityProviders, ...(selector ? { labelSelector: selector } : {}) };
+  const idps = deps.informers.get<IdentityProvider>(idpSpec);
   idps.addIndexer(BY_SECRET, referencedSecrets);
   const secrets = deps.informers.get<SecretObject>(credentialSecretsSpec(namespace));
   deps.providers.setPresence((name) => {
@@ -52,7 +54,7 @@ export function identityProviderController(deps: ControllerDeps): Controller<Ide
   return {
     name: IDENTITY_PROVIDER_CONTROLLER,
     primary: {
-      type: IdentityProviders,
+      ...idpSpec,
       // Our own status writes come back as updates; only spec or deletion changes matter.
       predicate: (a, b) => a.metadata?.generation !== b.metadata?.generation || !!b.metadata?.deletionTimestamp,
     },

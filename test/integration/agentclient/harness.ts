@@ -105,7 +105,8 @@ export async function createEnv(prefix: string): Promise<Env> {
     data: { iat: Buffer.from(idp.initialAccessToken).toString('base64'), admin: Buffer.from(idp.adminToken).toString('base64') },
   });
   await client.create(IdentityProvidersType, {
-    apiVersion: 'agentidentity.dev/v1alpha1', kind: 'IdentityProvider', metadata: { name: idpName },
+    // Labelled for this file's operator only: other files' operators share the API server.
+    apiVersion: 'agentidentity.dev/v1alpha1', kind: 'IdentityProvider', metadata: { name: idpName, labels: { 'agentidentity.dev/test-run': runId } },
     spec: {
       type: 'embedded', issuer: proxy.url, requestTimeoutSeconds: 2,
       registration: { initialAccessTokenSecretRef: { name: 'idp-credentials', key: 'iat' } },
@@ -130,6 +131,7 @@ export async function createEnv(prefix: string): Promise<Env> {
       const operator = await startOperator({
         namespace: operatorNamespace,
         kubeconfigPath,
+        identityProviderSelector: `agentidentity.dev/test-run=${runId}`,
         metricsBindAddress: '',
         healthProbeBindAddress: '',
         log,

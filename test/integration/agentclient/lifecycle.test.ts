@@ -89,7 +89,7 @@ describe('AgentClient lifecycle', () => {
       !w.resource.includes('leases') &&
       (w.namespace === env.namespace || w.namespace === env.operatorNamespace || w.name === env.idpName || (w.name ?? '').startsWith(`${env.idpName}.`));
     expect(writes.count(ours)).toBe(0);
-    expect(env.proxy.requestCount()).toBe(0);
+    expect(env.proxy.requests()).toEqual([]);
   });
 
   it('pushes a spec scope change to the IdP', async () => {

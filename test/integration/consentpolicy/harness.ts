@@ -102,7 +102,8 @@ export async function createPolicyEnv(prefix: string, options: { allowNoPolicy?:
     data: { iat: Buffer.from(idp.initialAccessToken).toString('base64'), admin: Buffer.from(idp.adminToken).toString('base64') },
   });
   await client.create(IdentityProviders, {
-    apiVersion: 'agentidentity.dev/v1alpha1', kind: 'IdentityProvider', metadata: { name: idpName },
+    // Labelled for this file's operator only: other files' operators share the API server.
+    apiVersion: 'agentidentity.dev/v1alpha1', kind: 'IdentityProvider', metadata: { name: idpName, labels: { 'agentidentity.dev/test-run': runId } },
     spec: {
       type: 'embedded', issuer: idp.issuer, requestTimeoutSeconds: 5,
       registration: { initialAccessTokenSecretRef: { name: 'idp-credentials', key: 'iat' } },
@@ -112,6 +113,7 @@ export async function createPolicyEnv(prefix: string, options: { allowNoPolicy?:
   const operator = await startOperator({
     namespace: operatorNamespace,
     kubeconfigPath,
+    identityProviderSelector: `agentidentity.dev/test-run=${runId}`,
     metricsBindAddress: '',
     healthProbeBindAddress: '',
     log: pino({ level: process.env['POLICY_TEST_LOG'] ?? 'silent' }),

@@ -46,6 +46,7 @@ beforeAll(async () => {
   operator = await startOperator({
     namespace: env.operatorNamespace,
     kubeconfigPath: env.kubeconfigPath,
+    identityProviderSelector: `agentidentity.dev/test-run=${env.runId}`,
     metricsBindAddress: '',
     healthProbeBindAddress: '',
     shutdownDeadlineMs: 500,
