@@ -87,7 +87,7 @@ describe('crash safety', () => {
   it('generic oidc IdP (cannot list registrations): killed after register, says a registration may have been left', async () => {
     const oidcIdp = `${env.idpName}-generic`;
     await env.client.create({ group: 'agentidentity.dev', version: 'v1alpha1', plural: 'identityproviders', kind: 'IdentityProvider', namespaced: false }, {
-      apiVersion: 'agentidentity.dev/v1alpha1', kind: 'IdentityProvider', metadata: { name: oidcIdp },
+      apiVersion: 'agentidentity.dev/v1alpha1', kind: 'IdentityProvider', metadata: { name: oidcIdp, labels: { 'agentidentity.dev/test-run': env.runId } },
       spec: { type: 'oidc', issuer: env.proxy.url, registration: { initialAccessTokenSecretRef: { name: 'idp-credentials', key: 'iat' } } },
     } as KubeObject);
     try {

@@ -28,7 +28,7 @@ describe('IdP without RFC 7592 management', () => {
   it('stays Ready across restarts, reads nothing, and reports a spec change it cannot apply', async () => {
     const name = `${env.idpName}-generic`;
     await env.client.create(IdentityProviders, {
-      apiVersion: 'agentidentity.dev/v1alpha1', kind: 'IdentityProvider', metadata: { name },
+      apiVersion: 'agentidentity.dev/v1alpha1', kind: 'IdentityProvider', metadata: { name, labels: { 'agentidentity.dev/test-run': env.runId } },
       spec: { type: 'oidc', issuer: env.proxy.url, requestTimeoutSeconds: 2, registration: { initialAccessTokenSecretRef: { name: 'idp-credentials', key: 'iat' } } },
     } as KubeObject);
     env.proxy.set({ fault: { kind: 'stripManagement' }, match: matching('POST', '/reg') });
