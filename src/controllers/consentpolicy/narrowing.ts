@@ -57,24 +57,65 @@ export function needsRevocation(decided: RegisteredChange): boolean {
   return decided.change.revokeExistingGrants || decided.change.revokeScopes.length > 0;
 }
 
+/** `<agent>-<kind>-<10 hex of the parts>`, the agent name cut so the whole fits 253 characters. */
+function derivedName(agentName: string, kind: string, parts: unknown): string {
+  const digest = createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 10);
+  const suffix = `-${kind}-${digest}`;
+  return `${agentName.slice(0, MAX_NAME - suffix.length).replace(/[-.]+$/, '')}${suffix}`;
+}
+
+/** A RevokeGrants GrantRevocation made by the operator, with the labels and owner every such one carries. */
+function operatorRevocation(input: {
+  agent: RevocationSubject;
+  name: string;
+  decision: string;
+  /** Owner when set (a cluster-scoped owner of a namespaced object is allowed); else the AgentClient. */
+  ownerPolicy?: { name: string; uid: string };
+  /** The deciding ConsentPolicy's name, for the label. */
+  policyLabel?: string;
+  requester?: string;
+  scopes?: string[];
+  reason: string;
+}): GrantRevocation {
+  const { agent, ownerPolicy, policyLabel } = input;
+  const owner: OwnerReference = ownerPolicy
+      ? { apiVersion: API_VERSION, kind: CONSENT_POLICY.kind, name: ownerPolicy.name, uid: ownerPolicy.uid }
+      : { apiVersion: API_VERSION, kind: AGENT_CLIENT.kind, name: agent.name, uid: agent.uid };
+  const labels: Record<string, string> = {
+    [MANAGED_BY_LABEL]: MANAGED_BY_VALUE,
+    [DECISION_LABEL]: input.decision,
+    ...(agent.name.length <= 63 ? { [AGENTCLIENT_LABEL]: agent.name } : {}),
+    ...(policyLabel && policyLabel.length <= 63 ? { [CONSENTPOLICY_LABEL]: policyLabel } : {}),
+  };
+  return {
+    apiVersion: API_VERSION,
+    kind: 'GrantRevocation',
+    metadata: {
+      name: input.name,
+      namespace: agent.namespace,
+      labels,
+      ...(input.requester ? { annotations: { [REQUESTED_BY_ANNOTATION]: input.requester } } : {}),
+      ownerReferences: [owner],
+    } as GrantRevocation['metadata'],
+    spec: {
+      target: { agentClientName: agent.name },
+      actions: ['RevokeGrants'],
+      ...(input.scopes ? { scopes: input.scopes } : {}),
+      reason: input.reason.slice(0, 1024),
+    },
+  };
+}
+
 /** `<agent>-<narrowed|reconsent>-<10 hex>`, at most 253 characters. */
 export function revocationName(input: CeilingRevocationInput): string {
   const full = input.decided.change.revokeExistingGrants && input.decided.change.decision !== 'PolicyNarrowed';
-  const digest = createHash('sha256')
-    .update(
-      JSON.stringify([
-        input.agent.uid,
-        input.decided.change.decision,
-        [...(input.previous ?? [])].sort(),
-        [...input.registered].sort(),
-        input.lastHistoryTime ?? '',
-      ]),
-    )
-    .digest('hex')
-    .slice(0, 10);
-  const suffix = `-${full ? 'reconsent' : 'narrowed'}-${digest}`;
-  const base = input.agent.name.slice(0, MAX_NAME - suffix.length).replace(/[-.]+$/, '');
-  return `${base}${suffix}`;
+  return derivedName(input.agent.name, full ? 'reconsent' : 'narrowed', [
+    input.agent.uid,
+    input.decided.change.decision,
+    [...(input.previous ?? [])].sort(),
+    [...input.registered].sort(),
+    input.lastHistoryTime ?? '',
+  ]);
 }
 
 /**
@@ -98,33 +139,16 @@ export function planCeilingRevocation(input: CeilingRevocationInput): GrantRevoc
     : full
     ? `PolicyNarrowed: no scope of ${who} is allowed any more (${narrowedBy}; removed ${change.removed.join(' ')}); every grant is revoked`
     : `PolicyNarrowed: the ceiling of ${who} was narrowed by ${narrowedBy}; grants holding ${change.revokeScopes.join(' ')} are revoked`;
-  const owner: OwnerReference =
-    decided.cause === 'policy' && input.policy
-      ? { apiVersion: API_VERSION, kind: CONSENT_POLICY.kind, name: input.policy.name, uid: input.policy.uid }
-      : { apiVersion: API_VERSION, kind: AGENT_CLIENT.kind, name: agent.name, uid: agent.uid };
-  const labels: Record<string, string> = {
-    [MANAGED_BY_LABEL]: MANAGED_BY_VALUE,
-    [DECISION_LABEL]: decision,
-    ...(agent.name.length <= 63 ? { [AGENTCLIENT_LABEL]: agent.name } : {}),
-    ...(decided.policy && decided.policy.length <= 63 ? { [CONSENTPOLICY_LABEL]: decided.policy } : {}),
-  };
-  return {
-    apiVersion: API_VERSION,
-    kind: 'GrantRevocation',
-    metadata: {
-      name: revocationName(input),
-      namespace: agent.namespace,
-      labels,
-      ...(input.requester ? { annotations: { [REQUESTED_BY_ANNOTATION]: input.requester } } : {}),
-      ownerReferences: [owner],
-    } as GrantRevocation['metadata'],
-    spec: {
-      target: { agentClientName: agent.name },
-      actions: ['RevokeGrants'],
-      ...(full ? {} : { scopes: [...change.revokeScopes] }),
-      reason: reason.slice(0, 1024),
-    },
-  };
+  return operatorRevocation({
+    agent,
+    name: revocationName(input),
+    decision,
+    ...(decided.cause === 'policy' && input.policy ? { ownerPolicy: input.policy } : {}),
+    ...(decided.policy ? { policyLabel: decided.policy } : {}),
+    ...(input.requester ? { requester: input.requester } : {}),
+    ...(full ? {} : { scopes: [...change.revokeScopes] }),
+    reason,
+  });
 }
 
 /**
@@ -191,37 +215,14 @@ export interface ReclassifiedRevocationInput {
 export function planReclassifiedRevocation(input: ReclassifiedRevocationInput): GrantRevocation {
   const { agent } = input;
   const scopes = [...input.scopes].sort();
-  const digest = createHash('sha256')
-    .update(JSON.stringify([agent.uid, 'TaskScopedReclassified', scopes, [...input.previousTaskScoped].sort()]))
-    .digest('hex')
-    .slice(0, 10);
-  const suffix = `-reclassified-${digest}`;
-  const name = `${agent.name.slice(0, MAX_NAME - suffix.length).replace(/[-.]+$/, '')}${suffix}`;
-  const owner: OwnerReference = input.policy
-    ? { apiVersion: API_VERSION, kind: CONSENT_POLICY.kind, name: input.policy.name, uid: input.policy.uid }
-    : { apiVersion: API_VERSION, kind: AGENT_CLIENT.kind, name: agent.name, uid: agent.uid };
-  const labels: Record<string, string> = {
-    [MANAGED_BY_LABEL]: MANAGED_BY_VALUE,
-    [DECISION_LABEL]: 'TaskScopedReclassified',
-    ...(agent.name.length <= 63 ? { [AGENTCLIENT_LABEL]: agent.name } : {}),
-    ...(input.policy && input.policy.name.length <= 63 ? { [CONSENTPOLICY_LABEL]: input.policy.name } : {}),
-  };
   const by = input.policy ? `ConsentPolicy ${input.policy.name}` : 'a ConsentPolicy';
-  return {
-    apiVersion: API_VERSION,
-    kind: 'GrantRevocation',
-    metadata: {
-      name,
-      namespace: agent.namespace,
-      labels,
-      ...(input.requester ? { annotations: { [REQUESTED_BY_ANNOTATION]: input.requester } } : {}),
-      ownerReferences: [owner],
-    } as GrantRevocation['metadata'],
-    spec: {
-      target: { agentClientName: agent.name },
-      actions: ['RevokeGrants'],
-      scopes,
-      reason: `TaskScopedReclassified: ${by} made ${scopes.join(' ')} of ${agent.namespace}/${agent.name} task-scoped; grants holding them under standing lifetimes are revoked`.slice(0, 1024),
-    },
-  };
+  return operatorRevocation({
+    agent,
+    name: derivedName(agent.name, 'reclassified', [agent.uid, 'TaskScopedReclassified', scopes, [...input.previousTaskScoped].sort()]),
+    decision: 'TaskScopedReclassified',
+    ...(input.policy ? { ownerPolicy: input.policy, policyLabel: input.policy.name } : {}),
+    ...(input.requester ? { requester: input.requester } : {}),
+    scopes,
+    reason: `TaskScopedReclassified: ${by} made ${scopes.join(' ')} of ${agent.namespace}/${agent.name} task-scoped; grants holding them under standing lifetimes are revoked`,
+  });
 }
