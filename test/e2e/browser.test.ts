@@ -17,7 +17,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Secrets } from '../../src/runtime/kube/types.ts';
 import type { SecretObject } from '../../src/runtime/kube/types.ts';
-import { AgentClients, IdentityProviders, eventually, forbiddenLines, startStack, waitForCondition, waitForRevocation } from '../support/stack.ts';
+import { AgentClients, IdentityProviders, embeddedIdentityProviderYaml, eventually, forbiddenLines, startStack, waitForCondition, waitForRevocation } from '../support/stack.ts';
 import type { Observed, Stack } from '../support/stack.ts';
 import { beginAuthorization, credentialsFromSecret, introspect, refresh, startLoopback } from './agent.ts';
 import type { AgentCredentials, LoopbackListener } from './agent.ts';
@@ -39,20 +39,7 @@ beforeAll(async () => {
   page = await context.newPage();
   await stack.cp.kubectl(['create', 'namespace', OPERATOR_NS]);
   await stack.startOperator(stack.cp.kubeConfig, OPERATOR_NS, { clusterName: 'e2e' });
-  await stack.apply(`
-apiVersion: v1
-kind: Secret
-metadata: {name: embedded-idp, namespace: ${OPERATOR_NS}}
-stringData: {token: ${JSON.stringify(stack.idp.initialAccessToken)}, admin: ${JSON.stringify(stack.idp.adminToken)}}
----
-apiVersion: agentidentity.dev/v1alpha1
-kind: IdentityProvider
-metadata: {name: embedded}
-spec:
-  type: embedded
-  issuer: ${stack.idp.issuer}
-  registration: {initialAccessTokenSecretRef: {name: embedded-idp}}
-  admin: {tokenSecretRef: {name: embedded-idp, key: admin}}
+  await stack.apply(`${embeddedIdentityProviderYaml(stack.idp, OPERATOR_NS)}
 ---
 apiVersion: v1
 kind: Namespace

@@ -128,6 +128,27 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
   }
 }
 
+/**
+ * The `embedded` IdentityProvider pointing at the stack's IdP, with its credentials Secret in the
+ * operator namespace (YAML for {@link Stack.apply}).
+ */
+export function embeddedIdentityProviderYaml(idp: EmbeddedIdp, operatorNamespace: string): string {
+  return `
+apiVersion: v1
+kind: Secret
+metadata: {name: embedded-idp, namespace: ${operatorNamespace}}
+stringData: {token: ${JSON.stringify(idp.initialAccessToken)}, admin: ${JSON.stringify(idp.adminToken)}}
+---
+apiVersion: agentidentity.dev/v1alpha1
+kind: IdentityProvider
+metadata: {name: embedded}
+spec:
+  type: embedded
+  issuer: ${idp.issuer}
+  registration: {initialAccessTokenSecretRef: {name: embedded-idp}}
+  admin: {tokenSecretRef: {name: embedded-idp, key: admin}}`;
+}
+
 export function conditionOf(obj: Observed | null | undefined, type: string) {
   return obj?.status?.conditions?.find((c) => c.type === type);
 }

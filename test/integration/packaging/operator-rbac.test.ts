@@ -13,6 +13,7 @@ import { Leases, Secrets } from '../../../src/runtime/kube/types.ts';
 import type { KubeObject, SecretObject } from '../../../src/runtime/kube/types.ts';
 import {
   AgentClients, GrantRevocations, IdentityProviders, eventually, forbiddenLines, startStack, waitForCondition, waitForRevocation,
+  embeddedIdentityProviderYaml,
 } from '../../support/stack.ts';
 import type { Observed, Stack } from '../../support/stack.ts';
 import { CHART, find, parseManifests, runHelm } from './tools.ts';
@@ -116,20 +117,7 @@ describe('the operator running as the chart’s ServiceAccount', () => {
   beforeAll(async () => {
     const sa = await stack.cp.createServiceAccountKubeConfig(NS, serviceAccount);
     operator = await stack.startOperator(sa.kubeConfig, NS, { leaderElect: true, clusterName: 'rbac-proof', retryPeriodMs: 500 });
-    await stack.apply(`
-apiVersion: v1
-kind: Secret
-metadata: {name: embedded-idp, namespace: ${NS}}
-stringData: {token: ${JSON.stringify(stack.idp.initialAccessToken)}, admin: ${JSON.stringify(stack.idp.adminToken)}}
----
-apiVersion: agentidentity.dev/v1alpha1
-kind: IdentityProvider
-metadata: {name: embedded}
-spec:
-  type: embedded
-  issuer: ${stack.idp.issuer}
-  registration: {initialAccessTokenSecretRef: {name: embedded-idp}}
-  admin: {tokenSecretRef: {name: embedded-idp, key: admin}}
+    await stack.apply(`${embeddedIdentityProviderYaml(stack.idp, NS)}
 ---
 apiVersion: v1
 kind: Namespace
