@@ -86,6 +86,29 @@ export const decode = (secret: SecretObject | null, key: string): string | undef
   return raw === undefined ? undefined : Buffer.from(raw, 'base64').toString('utf8');
 };
 
+/**
+ * An `embedded` IdentityProvider for one test run, with its credentials Secret (`idp-credentials`,
+ * keys `iat` and `admin`) in the run's operator namespace. Labelled with the run id: every test
+ * file's operator selects only its own (they share one API server).
+ */
+export async function createRunIdentityProvider(
+  client: KubeClient,
+  run: { runId: string; name: string; operatorNamespace: string; idp: EmbeddedIdp; issuer: string; requestTimeoutSeconds: number },
+): Promise<void> {
+  await client.create<SecretObject>(Secrets, {
+    apiVersion: 'v1', kind: 'Secret', metadata: { name: 'idp-credentials', namespace: run.operatorNamespace },
+    data: { iat: Buffer.from(run.idp.initialAccessToken).toString('base64'), admin: Buffer.from(run.idp.adminToken).toString('base64') },
+  });
+  await client.create(IdentityProvidersType, {
+    apiVersion: 'agentidentity.dev/v1alpha1', kind: 'IdentityProvider', metadata: { name: run.name, labels: { 'agentidentity.dev/test-run': run.runId } },
+    spec: {
+      type: 'embedded', issuer: run.issuer, requestTimeoutSeconds: run.requestTimeoutSeconds,
+      registration: { initialAccessTokenSecretRef: { name: 'idp-credentials', key: 'iat' } },
+      admin: { tokenSecretRef: { name: 'idp-credentials', key: 'admin' } },
+    },
+  } as KubeObject);
+}
+
 export async function createEnv(prefix: string): Promise<Env> {
   const runId = `${prefix}-${randomBytes(3).toString('hex')}`;
   const kubeconfigPath = inject('kubeconfigPath');
@@ -100,19 +123,7 @@ export async function createEnv(prefix: string): Promise<Env> {
   const namespace = `${runId}-agents`;
   const idpName = `${runId}-idp`;
   for (const ns of [operatorNamespace, namespace]) await client.create(Namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-  await client.create<SecretObject>(Secrets, {
-    apiVersion: 'v1', kind: 'Secret', metadata: { name: 'idp-credentials', namespace: operatorNamespace },
-    data: { iat: Buffer.from(idp.initialAccessToken).toString('base64'), admin: Buffer.from(idp.adminToken).toString('base64') },
-  });
-  await client.create(IdentityProvidersType, {
-    // Labelled for this file's operator only: other files' operators share the API server.
-    apiVersion: 'agentidentity.dev/v1alpha1', kind: 'IdentityProvider', metadata: { name: idpName, labels: { 'agentidentity.dev/test-run': runId } },
-    spec: {
-      type: 'embedded', issuer: proxy.url, requestTimeoutSeconds: 2,
-      registration: { initialAccessTokenSecretRef: { name: 'idp-credentials', key: 'iat' } },
-      admin: { tokenSecretRef: { name: 'idp-credentials', key: 'admin' } },
-    },
-  } as KubeObject);
+  await createRunIdentityProvider(client, { runId, name: idpName, operatorNamespace, idp, issuer: proxy.url, requestTimeoutSeconds: 2 });
 
   const logs: string[] = [];
   const sink = new Writable({

@@ -12,6 +12,7 @@ import { pino } from 'pino';
 import { inject } from 'vitest';
 import { parse } from 'yaml';
 import { createAgentClientController } from '../../../src/controllers/agentclient/controller.ts';
+import { createRunIdentityProvider } from '../agentclient/harness.ts';
 import type { AgentClient, AgentClientSpec } from '../../../src/controllers/agentclient/types.ts';
 import { ConsentPolicies, policySpec } from '../../../src/controllers/consentpolicy/caches.ts';
 import { consentPolicyController } from '../../../src/controllers/consentpolicy/controller.ts';
@@ -97,19 +98,7 @@ export async function createPolicyEnv(prefix: string, options: { allowNoPolicy?:
   const idpName = `${runId}-idp`;
   await client.create(Namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: operatorNamespace } });
   await client.create(Namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: { [TENANT_LABEL]: runId } } });
-  await client.create<SecretObject>(Secrets, {
-    apiVersion: 'v1', kind: 'Secret', metadata: { name: 'idp-credentials', namespace: operatorNamespace },
-    data: { iat: Buffer.from(idp.initialAccessToken).toString('base64'), admin: Buffer.from(idp.adminToken).toString('base64') },
-  });
-  await client.create(IdentityProviders, {
-    // Labelled for this file's operator only: other files' operators share the API server.
-    apiVersion: 'agentidentity.dev/v1alpha1', kind: 'IdentityProvider', metadata: { name: idpName, labels: { 'agentidentity.dev/test-run': runId } },
-    spec: {
-      type: 'embedded', issuer: idp.issuer, requestTimeoutSeconds: 5,
-      registration: { initialAccessTokenSecretRef: { name: 'idp-credentials', key: 'iat' } },
-      admin: { tokenSecretRef: { name: 'idp-credentials', key: 'admin' } },
-    },
-  } as KubeObject);
+  await createRunIdentityProvider(client, { runId, name: idpName, operatorNamespace, idp, issuer: idp.issuer, requestTimeoutSeconds: 5 });
   const operator = await startOperator({
     namespace: operatorNamespace,
     kubeconfigPath,
