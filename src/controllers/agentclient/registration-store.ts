@@ -64,21 +64,22 @@ export interface RegistrationRecord {
 }
 
 /** Non-secret part, kept as one JSON document in the Secret. */
-interface StoredState {
-  namespace: string;
-  name: string;
-  softwareId: string;
-  issuer?: string;
-  tokenEndpoint?: string;
-  previousKey?: JWK;
-  overlapUntil?: string;
-  lastRotationTime?: string;
-  lastRotationRequest?: string;
-  registeredAt?: string;
-  registeredScope?: string;
-  intent?: Intent;
-  registeredMetadata?: ClientMetadata;
-}
+type StoredState = Pick<
+  RegistrationRecord,
+  | 'namespace'
+  | 'name'
+  | 'softwareId'
+  | 'issuer'
+  | 'tokenEndpoint'
+  | 'previousKey'
+  | 'overlapUntil'
+  | 'lastRotationTime'
+  | 'lastRotationRequest'
+  | 'registeredAt'
+  | 'registeredScope'
+  | 'intent'
+  | 'registeredMetadata'
+>;
 
 const KEYS = {
   clientId: 'client_id',
