@@ -4,7 +4,7 @@
  * the API server may omit it, so objects read from the cache can be passed as they are.
  */
 import type { LabelSelector } from '../../policy/types.ts';
-import type { ResourceType } from '../../runtime/kube/types.ts';
+import type { Condition, ResourceType } from '../../runtime/kube/types.ts';
 
 export const GrantRevocations: ResourceType = { group: 'agentidentity.dev', version: 'v1alpha1', plural: 'grantrevocations', kind: 'GrantRevocation', namespaced: true };
 export const AgentClients: ResourceType = { group: 'agentidentity.dev', version: 'v1alpha1', plural: 'agentclients', kind: 'AgentClient', namespaced: true };
@@ -72,14 +72,8 @@ export interface RequestedBy {
   groups?: string[];
 }
 
-export interface Condition {
-  type: string;
-  status: 'True' | 'False' | 'Unknown';
-  reason: string;
-  message: string;
-  lastTransitionTime: string;
-  observedGeneration?: number;
-}
+/** metav1.Condition, as the runtime defines it. */
+export type { Condition };
 
 export interface GrantRevocationStatus {
   phase?: Phase;
