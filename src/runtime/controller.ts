@@ -28,6 +28,13 @@ export interface WatchSpec<T extends KubeObject = KubeObject> {
   predicate?(oldObj: T, newObj: T): boolean;
   /** Put the mapped keys in the priority lane. */
   priority?(obj: T): boolean;
+  /**
+   * Queue the mapped keys this long after the event instead of at once; further events within
+   * the window join the same run. For reconciles that aggregate many objects (a ConsentPolicy
+   * counting its AgentClients), so a burst of N changes costs one pass, not N. Priority keys and
+   * other sources still queue at once.
+   */
+  coalesceMs?: number;
 }
 
 /** Something outside Kubernetes that wakes keys (e.g. an IdentityProvider becoming ready). */

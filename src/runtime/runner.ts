@@ -103,7 +103,11 @@ export class ControllerRunner {
     const informer = this.#options.informers.get(spec.source);
     const enqueue = (obj: T): void => {
       const priority = spec.priority?.(obj) ?? false;
-      for (const key of spec.map(obj)) this.queue.add(key, { priority });
+      const delay = priority ? 0 : (spec.coalesceMs ?? 0);
+      for (const key of spec.map(obj)) {
+        if (delay > 0) this.queue.addAfter(key, delay);
+        else this.queue.add(key, { priority });
+      }
     };
     this.#unsubscribe.push(
       informer.addHandler({

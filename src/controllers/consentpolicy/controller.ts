@@ -3,7 +3,7 @@
  * writes are filtered out). Watches:
  * - AgentClients: a change of labels, spec, deletion, or of the ceiling fields of status
  *   (grantedScopes, deniedScopes, policies, clientId) re-counts the policies that select it now
- *   or that its status names;
+ *   or that its status names, gathered over {@link AGENT_RECOUNT_WINDOW_MS} (a recount is O(N));
  * - Namespaces (cached as name + labels): a label change may change every policy's selection.
  *
  * The ceilings are applied by the AgentClient controller, woken per AgentClient by
@@ -21,6 +21,8 @@ import { labelsChanged, policySpecChanged } from './fanout.ts';
 import { syncConsentPolicy } from './sync.ts';
 
 export const CONSENT_POLICY_CONTROLLER = 'consentpolicy';
+/** How long AgentClient changes are gathered before the policies they concern are recounted. */
+export const AGENT_RECOUNT_WINDOW_MS = 1_000;
 
 /** Names of the policies an AgentClient concerns: those selecting it (or unsure) and those its status names. */
 export function policiesConcerning(agent: AgentClient, caches: PolicyCaches): string[] {
@@ -53,6 +55,9 @@ export function consentPolicyController(deps: ControllerDeps): Controller<Consen
     source: agentSpec,
     map: (agent) => policiesConcerning(agent, caches),
     predicate: ceilingFieldsChanged,
+    // A recount reads every AgentClient: during a burst (1,000 registering, or a narrowing
+    // being applied) one recount per window, not one per AgentClient change.
+    coalesceMs: AGENT_RECOUNT_WINDOW_MS,
   };
   const namespaceWatch: WatchSpec<KubeObject> = {
     source: namespaceSpec,
