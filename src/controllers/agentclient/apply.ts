@@ -225,7 +225,7 @@ const handlers: Handlers = {
     else registered.registeredMetadata = metadata;
     await save(state, registered);
     state.audit('register', { clientId: registration.handle.clientId });
-    state.event('Normal', 'Registered', `registered at ${discovered.issuer} as client ${registration.handle.clientId}`);
+    state.holdEvent('Normal', 'Registered', `registered at ${discovered.issuer} as client ${registration.handle.clientId}`);
     await state.hook('afterRecord');
     observed(state, registration, true);
   },
@@ -345,7 +345,7 @@ const handlers: Handlers = {
       }
       state.secret = written;
       await state.refreshSecret();
-      if (!actual) state.event('Normal', 'SecretCreated', `wrote credentials Secret ${name}`);
+      if (!actual && !state.extendHeldEvent(`; credentials written to Secret ${name}`)) state.event('Normal', 'SecretCreated', `wrote credentials Secret ${name}`);
       await state.hook('afterSecret');
       return;
     }

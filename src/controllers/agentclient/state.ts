@@ -94,6 +94,7 @@ export class SyncState {
   secret: SecretObject | undefined;
   finalized = false;
   readonly #pending: Promise<void>[] = [];
+  #held: { type: EventType; reason: string; message: string } | undefined;
 
   constructor(init: { deps: SyncDeps; obs: Observation; memory: Memory; signal: AbortSignal; log: Logger; provider: ProviderEntry | undefined; secret: SecretObject | undefined }) {
     this.deps = init.deps;
@@ -174,6 +175,29 @@ export class SyncState {
     this.#pending.push(this.deps.recorder.event(this.obs.agent, type, reason, message));
   }
 
+  /**
+   * An Event held until the sync ends, so that a later step of the same sync can add to it: a
+   * registration and the Secret written right after it are one Event, not two (each is an API
+   * write, and a burst of new AgentClients is where the apiserver is busiest).
+   */
+  holdEvent(type: EventType, reason: string, message: string): void {
+    this.#releaseHeld();
+    this.#held = { type, reason, message };
+  }
+
+  /** Adds `more` to the held Event's message; false when no Event is held. */
+  extendHeldEvent(more: string): boolean {
+    if (!this.#held) return false;
+    this.#held.message += more;
+    return true;
+  }
+
+  #releaseHeld(): void {
+    const held = this.#held;
+    this.#held = undefined;
+    if (held) this.event(held.type, held.reason, held.message);
+  }
+
   /** One audit line per IdP action: which agent, which client, what was done. */
   audit(op: string, fields: Record<string, unknown>): void {
     const { namespace, name, uid } = this.obs.agent.metadata;
@@ -181,6 +205,7 @@ export class SyncState {
   }
 
   async flush(): Promise<void> {
+    this.#releaseHeld();
     await Promise.all(this.#pending.splice(0));
   }
 }

@@ -109,7 +109,9 @@ async function gather(deps: SyncDeps, agent: AgentClient, memory: Memory, cached
   }
   // A new AgentClient (no finalizer of ours, nothing registered in status) cannot have a record
   // yet: the finalizer always comes first. The read is skipped; the record's first write is a
-  // create, which fails with 409 should one exist after all (and the retry reads it).
+  // create, which fails with 409 should one exist after all (and the retry reads it). The agent's
+  // Secret is read, though, when the cache has none: a foreign Secret of that name must stop the
+  // registration before it starts (SecretConflict).
   const fresh = !hasFinalizer(agent) && !isDeleting(agent) && !agent.status?.clientId;
   const record = await deps.store.load(agent.metadata.uid, { presumeAbsent: fresh });
   const secret = cachedSecret ?? (await deps.client.get<SecretObject>(Secrets, agentSecretName(agent), agent.metadata.namespace)) ?? undefined;

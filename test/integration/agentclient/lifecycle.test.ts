@@ -66,6 +66,16 @@ describe('AgentClient lifecycle', () => {
     const record = await env.client.get<SecretObject>(Secrets, `agc-${created.metadata.uid}`, env.operatorNamespace);
     expect(decode(record, 'registration_access_token')).toBeTruthy();
 
+    // One Event for the registration and the Secret written right after it (events are sent in
+    // the background, so wait for it).
+    const events = await eventually(async () => {
+      const out = await env.kubectl(['get', 'events', '-n', env.namespace, '--field-selector', `involvedObject.uid=${created.metadata.uid}`, '-o', 'json']);
+      const items = (JSON.parse(out.stdout) as { items: { reason: string; message: string }[] }).items;
+      return items.length > 0 ? items : undefined;
+    }, 15_000, 'the registration Event');
+    expect(events.map((e) => e.reason)).toEqual(['Registered']);
+    expect(events[0]?.message).toBe(`registered at ${env.proxy.url} as client ${agent.status?.clientId ?? '?'}; credentials written to Secret billing-oauth`);
+
     const { issuer, clientId, auth } = await agentAuth(secret);
     await captureCredentials('billing');
     const tokens = await clientCredentials(issuer, clientId, auth, 'invoices:read');
