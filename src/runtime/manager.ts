@@ -79,6 +79,7 @@ export class Manager {
       this.#elector = new LeaderElector(options.client, options.log, options.leaderElection, this.clock);
     }
     this.metrics.addDepthSource(() => this.#depths());
+    this.metrics.setEventBacklogSource(() => this.recorder.backlog);
   }
 
   /** Register a controller (before start). */

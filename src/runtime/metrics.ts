@@ -18,8 +18,12 @@ export interface Metrics {
   readonly revocationLatency: Histogram<string>;
   /** Events not recorded because the background Event queue was full (event-queue.ts). */
   readonly eventsDropped: Counter<string>;
+  /** Events queued or being written (filled on scrape). */
+  readonly eventsPending: Gauge<string>;
   /** Register a callback that reports queue depths on each scrape. */
   addDepthSource(source: () => Iterable<{ controller: string; lane: string; depth: number }>): void;
+  /** Register the callback that reports the background Event queue's backlog on each scrape. */
+  setEventBacklogSource(source: () => number): void;
 }
 
 export interface MetricsOptions {
@@ -30,6 +34,7 @@ export interface MetricsOptions {
 export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   const depthSources: (() => Iterable<{ controller: string; lane: string; depth: number }>)[] = [];
+  let eventBacklog: () => number = () => 0;
   if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
   const workqueueDepth = new Gauge({
     name: 'agentidentity_workqueue_depth',
@@ -76,6 +81,15 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       help: 'Events dropped because the background Event queue was full',
       registers: [registry],
     }),
+    eventsPending: new Gauge({
+      name: 'agentidentity_events_pending',
+      help: 'Events queued or being written by the background Event queue',
+      registers: [registry],
+      collect() {
+        this.set(eventBacklog());
+      },
+    }),
     addDepthSource: (source) => void depthSources.push(source),
+    setEventBacklogSource: (source) => void (eventBacklog = source),
   };
 }

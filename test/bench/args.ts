@@ -16,6 +16,10 @@ export const USAGE = `node test/bench/bench.ts [options]    (make bench; BENCH_A
   --skip-floor            do not run the floor (ratio not measured)
   --json FILE             also write the JSON report to FILE
   --keep                  keep the working folder (operator log, kubeconfigs)
+
+Environment: BENCH_OPERATOR_NODE_OPTIONS adds Node flags to the operator's (e.g. '--cpu-prof
+--cpu-prof-dir=/tmp/prof' writes one CPU profile per operator process); BENCH_LOG_LEVEL sets the
+benchmark's own log level (default warn).
 `;
 
 export interface BenchOptions {

@@ -26,7 +26,8 @@ export async function startOperatorProcess(ctx: BenchContext): Promise<OperatorP
   const operator = await OperatorProcess.start({
     kubeconfigPath: ctx.stack.proxiedKubeconfigPath,
     entry: ctx.product.entry,
-    nodeOptions: ctx.product.nodeOptions,
+    // BENCH_OPERATOR_NODE_OPTIONS adds flags for investigation, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof'.
+    nodeOptions: [ctx.product.nodeOptions, process.env['BENCH_OPERATOR_NODE_OPTIONS'] ?? ''].filter(Boolean).join(' '),
     concurrency: ctx.options.concurrency,
     logFile: path.join(ctx.dir, 'operator.log'),
     logLevel: ctx.options.operatorLogLevel,

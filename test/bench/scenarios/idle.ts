@@ -8,6 +8,7 @@ import { seconds, sleep } from '../context.ts';
 import type { BenchContext } from '../context.ts';
 import { countApiWrites, countIdpCalls, countApiReads } from '../proxy.ts';
 import { toMiB } from '../rss.ts';
+import { AGENT_RECOUNT_WINDOW_MS } from '../../../src/controllers/consentpolicy/controller.ts';
 import { waitDrained } from './quiet.ts';
 
 export interface IdleResult {
@@ -23,6 +24,10 @@ export interface IdleResult {
 export async function runIdle(ctx: BenchContext): Promise<IdleResult> {
   const operator = ctx.operator;
   if (!operator) throw new Error('idle: no operator running');
+  await waitDrained(operator, { timeoutMs: 120_000 });
+  // AgentClient changes reach ConsentPolicy recounts after a short window (a delayed key, which
+  // waitDrained does not count): let the last of them run before the window opens.
+  await sleep(AGENT_RECOUNT_WINDOW_MS + 1000);
   await waitDrained(operator, { timeoutMs: 120_000 });
   ctx.stack.apiProxy.reset();
   ctx.stack.idpProxy.reset();

@@ -1,6 +1,7 @@
 /**
  * "No pending work", as the operator itself reports it on /metrics: every queue's priority and
- * normal lanes empty and nothing running (`agentidentity_workqueue_depth`), optionally after at
+ * normal lanes empty, nothing running (`agentidentity_workqueue_depth`) and no Event waiting to be
+ * sent (`agentidentity_events_pending`), optionally after at
  * least `minReconciles` reconciles of one controller (`agentidentity_reconcile_total`).
  * Scheduled requeues (the `delayed` lane, e.g. a rotation due in 30 days) are not pending work.
  */
@@ -26,7 +27,8 @@ export async function waitDrained(operator: OperatorProcess, options: DrainOptio
   let firstEmpty: number | undefined;
   while (performance.now() < deadline) {
     const samples = await operator.metrics();
-    const active = ['priority', 'normal', 'active'].reduce((n, lane) => n + sumMetric(samples, 'agentidentity_workqueue_depth', { lane }), 0);
+    // Events still to be sent in the background are pending work too: their writes must not land in an idle window.
+    const active = ['priority', 'normal', 'active'].reduce((n, lane) => n + sumMetric(samples, 'agentidentity_workqueue_depth', { lane }), 0) + sumMetric(samples, 'agentidentity_events_pending');
     const reconciles = options.controller ? sumMetric(samples, 'agentidentity_reconcile_total', { controller: options.controller }) : 0;
     const enough = reconciles >= (options.minReconciles ?? 0);
     if (active === 0 && enough) {

@@ -94,6 +94,7 @@ describe('IdentityProvider controller against the embedded IdP', () => {
     expect(metrics).toContain('agentidentity_reconcile_total{controller="identityprovider",result="requeue"}');
     expect(metrics).toMatch(/agentidentity_idp_request_duration_seconds_count\{idp="ok-[0-9a-f]+",operation="discover",status="ok"\} 1/);
     expect(metrics).toContain('agentidentity_workqueue_depth{controller="identityprovider",lane="priority"} 0');
+    expect(metrics).toMatch(/^agentidentity_events_pending \d+$/m);
   });
 
   it('reports CredentialsMissing until the Secret exists, then becomes Ready without a restart', async () => {
