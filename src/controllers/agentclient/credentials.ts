@@ -2,10 +2,18 @@
  * Key material for `private_key_jwt` (RFC 7523 section 2.2): generation, the RFC 7638 thumbprint
  * used as `kid`, and the public JWK Set registered at the IdP (current key, plus the previous one
  * while a rotation overlaps).
+ *
+ * Done with node:crypto directly: generation runs on libuv's thread pool (an RSA key takes tens of
+ * milliseconds), and JWK/PKCS#8 conversion is native. The JWK and PEM are byte for byte what jose
+ * produced before (the unit test checks against jose), so Secrets written earlier stay up to date.
  */
-import { calculateJwkThumbprint, exportJWK, exportPKCS8, generateKeyPair, importJWK } from 'jose';
+import { createHash, createPrivateKey, generateKeyPair } from 'node:crypto';
+import type { JsonWebKey, KeyObject } from 'node:crypto';
+import { promisify } from 'node:util';
 import type { JWK } from 'jose';
 import type { KeyAlgorithm } from './types.ts';
+
+const generate = promisify(generateKeyPair) as unknown as (type: string, options: object) => Promise<{ privateKey: KeyObject }>;
 
 /** A signing key as the agent Secret and the registration store hold it. Private: never log. */
 export interface SigningKey {
@@ -24,23 +32,45 @@ export function publicJwk(jwk: JWK): JWK {
   return out;
 }
 
+/** The members RFC 7638 section 3.2 hashes, per key type, in lexicographic order. */
+const THUMBPRINT_MEMBERS: Record<string, readonly string[]> = { EC: ['crv', 'kty', 'x', 'y'], RSA: ['e', 'kty', 'n'], OKP: ['crv', 'kty', 'x'] };
+
+/** RFC 7638 SHA-256 JWK thumbprint, base64url. */
+export function jwkThumbprint(jwk: JWK): string {
+  const members = THUMBPRINT_MEMBERS[jwk.kty ?? ''];
+  if (!members) throw new Error(`no RFC 7638 thumbprint for key type ${String(jwk.kty)}`);
+  const source = jwk as Record<string, unknown>;
+  const canonical: Record<string, unknown> = {};
+  for (const member of members) {
+    if (typeof source[member] !== 'string') throw new Error(`JWK lacks ${member}`);
+    canonical[member] = source[member];
+  }
+  return createHash('sha256').update(JSON.stringify(canonical)).digest('base64url');
+}
+
 /**
  * Generates a fresh key pair. `kid` is the RFC 7638 SHA-256 thumbprint of the public key, so the
  * same key always has the same id and a registration can be matched to the key we hold.
  */
 export async function generateSigningKey(alg: KeyAlgorithm): Promise<SigningKey> {
-  const options = alg === 'RS256' ? { extractable: true, modulusLength: 2048 } : { extractable: true };
-  const { privateKey } = await generateKeyPair(alg === 'EdDSA' ? 'Ed25519' : alg, options);
-  const jwk = await exportJWK(privateKey);
-  const kid = await calculateJwkThumbprint(publicJwk(jwk), 'sha256');
+  const { privateKey } =
+    alg === 'RS256'
+      ? await generate('rsa', { modulusLength: 2048, publicExponent: 0x10001 })
+      : alg === 'ES256'
+        ? await generate('ec', { namedCurve: 'P-256' })
+        : await generate('ed25519', {});
+  const jwk = privateKey.export({ format: 'jwk' }) as JWK;
+  const kid = jwkThumbprint(jwk);
   return { kid, alg, privateJwk: { ...jwk, kid, alg, use: 'sig' } };
 }
 
 /** PKCS#8 PEM of the private key, for agents whose libraries want PEM rather than JWK. */
-export async function privateKeyPem(key: SigningKey): Promise<string> {
-  const imported = await importJWK(key.privateJwk, key.privateJwk.alg ?? key.alg, { extractable: true });
-  if (imported instanceof Uint8Array) throw new Error('symmetric keys are not signing keys here');
-  return exportPKCS8(imported);
+export function privateKeyPem(key: SigningKey): Promise<string> {
+  const { kid: _kid, alg: _alg, use: _use, key_ops: _ops, ext: _ext, ...material } = key.privateJwk;
+  if (material.kty === 'oct' || material.d === undefined) return Promise.reject(new Error('not a private signing key'));
+  const pem = createPrivateKey({ key: material as JsonWebKey, format: 'jwk' }).export({ type: 'pkcs8', format: 'pem' }) as string;
+  // jose wrote it without the final newline; Secrets written then must still compare equal.
+  return Promise.resolve(pem.endsWith('\n') ? pem.slice(0, -1) : pem);
 }
 
 /**
