@@ -10,27 +10,36 @@ export function hasFinalizer(obj: KubeObject, finalizer: string): boolean {
   return obj.metadata?.finalizers?.includes(finalizer) ?? false;
 }
 
-/** Add `finalizer` unless present. Resolves the updated object, or undefined when no write was needed. */
+/**
+ * Add `finalizer` unless present. Resolves the updated object, or undefined when no write was
+ * needed. `annotations` are set in the same patch (one write instead of two); an annotations map
+ * that does not exist yet is created only on the exact version read, so a concurrent writer's
+ * annotations are never replaced.
+ */
 export async function ensureFinalizer<T extends KubeObject>(
   client: KubeClient,
   type: ResourceType,
   obj: T,
   finalizer: string,
+  annotations: Record<string, string> = {},
 ): Promise<T | undefined> {
   if (hasFinalizer(obj, finalizer)) return undefined;
   const current = obj.metadata?.finalizers;
-  const ops: JsonPatchOp[] =
-    current === undefined
-      ? [
-          // Absence cannot be tested in JSON Patch, so pin the whole object's version instead.
-          { op: 'test', path: '/metadata/resourceVersion', value: obj.metadata?.resourceVersion },
-          { op: 'add', path: '/metadata/finalizers', value: [finalizer] },
-        ]
-      : [
-          { op: 'test', path: '/metadata/finalizers', value: current },
-          { op: 'add', path: '/metadata/finalizers/-', value: finalizer },
-        ];
+  const existing = obj.metadata?.annotations;
+  const annotate = Object.keys(annotations).length > 0;
+  // Absence cannot be tested in JSON Patch, so pin the whole object's version instead.
+  const pinVersion = current === undefined || (annotate && existing === undefined);
+  const ops: JsonPatchOp[] = pinVersion ? [{ op: 'test', path: '/metadata/resourceVersion', value: obj.metadata?.resourceVersion }] : [];
+  if (current === undefined) ops.push({ op: 'add', path: '/metadata/finalizers', value: [finalizer] });
+  else ops.push({ op: 'test', path: '/metadata/finalizers', value: current }, { op: 'add', path: '/metadata/finalizers/-', value: finalizer });
+  if (annotate && existing === undefined) ops.push({ op: 'add', path: '/metadata/annotations', value: annotations });
+  else if (annotate) for (const [key, value] of Object.entries(annotations)) ops.push({ op: 'add', path: `/metadata/annotations/${pointerToken(key)}`, value });
   return client.patch<T>(type, obj.metadata?.name ?? '', obj.metadata?.namespace, 'json', ops);
+}
+
+/** RFC 6901: `~` and `/` escaped in a JSON Pointer token. */
+function pointerToken(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
 /** Remove `finalizer` if present. Resolves the updated object, or undefined when no write was needed. */

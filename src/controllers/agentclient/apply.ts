@@ -2,7 +2,10 @@
  * One function per planned action: each makes exactly one external change (an IdP call or an
  * API write) and persists its result before returning, then folds it into the sync's state.
  * Ordering rules that make registration crash-safe live here:
- * - the key and the intent are saved BEFORE the IdP is asked to register;
+ * - the key and the intent are saved BEFORE the IdP is asked to register (for a new AgentClient
+ *   the intent is the annotation written with the finalizer, and the key is saved with the
+ *   IdP's answer: a registration interrupted before that is found by software_id and adopted,
+ *   and the update that follows puts the new key into it);
  * - the IdP's answer (client_id, registration token) is saved BEFORE the agent Secret is written;
  * - a rotation's new key is saved BEFORE the IdP learns it, and promoted only after.
  */
@@ -14,7 +17,7 @@ import { Secrets } from '../../runtime/kube/types.ts';
 import type { SecretObject } from '../../runtime/kube/types.ts';
 import { generateSigningKey, publicJwk, registeredJwks } from './credentials.ts';
 import { desiredMetadata, metadataDrift, normalizeScope, softwareId } from './metadata.ts';
-import { FINALIZER, ROTATE_ANNOTATION, SKIP_IDP_CLEANUP_ANNOTATION, manageable } from './plan.ts';
+import { FINALIZER, REGISTRATION_INTENT_ANNOTATION, ROTATE_ANNOTATION, SKIP_IDP_CLEANUP_ANNOTATION, manageable } from './plan.ts';
 import type { Action } from './plan.ts';
 import type { KeyAlgorithm } from './types.ts';
 import type { RegistrationRecord } from './registration-store.ts';
@@ -112,6 +115,13 @@ function requireRecord(state: SyncState): RegistrationRecord {
 
 /** The register intent (with a new key where one is needed), saved before any IdP call. */
 async function writeIntent(state: SyncState, keyAlgorithm: KeyAlgorithm | null): Promise<void> {
+  const { record, unsettled } = await buildIntent(state, keyAlgorithm);
+  await save(state, record);
+  state.obs.intentSettled = !unsettled;
+}
+
+/** The intent record a register step needs, and whether an earlier attempt may have reached the IdP. */
+async function buildIntent(state: SyncState, keyAlgorithm: KeyAlgorithm | null): Promise<{ record: RegistrationRecord; unsettled: boolean }> {
   const { agent } = state.obs;
   const previous = state.obs.record;
   const key = keyAlgorithm ? await generateSigningKey(keyAlgorithm) : previous?.key;
@@ -126,23 +136,12 @@ async function writeIntent(state: SyncState, keyAlgorithm: KeyAlgorithm | null):
     // A fresh registration satisfies any rotation request already on the object.
     lastRotationRequest: agent.metadata.annotations?.[ROTATE_ANNOTATION] ?? previous?.lastRotationRequest,
   };
-  await save(state, record);
-  state.obs.intentSettled = !unsettled;
+  return { record, unsettled };
 }
 
-async function addOurFinalizer(state: SyncState): Promise<void> {
-  const updated = await ensureFinalizer(state.deps.client, state.deps.agentClients, state.obs.agent, FINALIZER);
+async function addOurFinalizer(state: SyncState, annotations?: Record<string, string>): Promise<void> {
+  const updated = await ensureFinalizer(state.deps.client, state.deps.agentClients, state.obs.agent, FINALIZER, annotations);
   if (updated) state.obs.agent = { ...state.obs.agent, metadata: { ...state.obs.agent.metadata, ...updated.metadata } };
-}
-
-/** Deletes an intent record written alongside a finalizer that did not make it (best effort: logged). */
-async function withdrawIntent(state: SyncState): Promise<void> {
-  try {
-    await state.deps.store.remove(state.obs.agent.metadata.uid);
-    state.obs.record = null;
-  } catch (error) {
-    state.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'could not withdraw the intent record after the finalizer failed');
-  }
 }
 
 type Handler<A extends Action> = (state: SyncState, action: A) => Promise<void>;
@@ -153,17 +152,22 @@ const handlers: Handlers = {
 
   async addFinalizer(state, action) {
     if (!action.withIntent) return addOurFinalizer(state);
-    // A new AgentClient: the finalizer and the first intent record are written concurrently;
-    // nothing is registered unless both succeeded (the planner asks for `register` only once the
-    // finalizer is on the object and the intent is recorded).
-    const [finalizer, intent] = await Promise.allSettled([addOurFinalizer(state), writeIntent(state, action.withIntent.keyAlgorithm)]);
-    if (finalizer.status === 'rejected') {
-      // Without our finalizer a deletion would not clean up: take the record back (it names no
-      // registration yet) so a deleted AgentClient leaves nothing behind; the retry starts over.
-      if (intent.status === 'fulfilled') await withdrawIntent(state);
-      throw finalizer.reason;
+    const { record, unsettled } = await buildIntent(state, action.withIntent.keyAlgorithm);
+    const at = record.intent?.at ?? iso(state.now());
+    if (unsettled) {
+      // Status names a registration no record holds: the intent must be searchable at once.
+      await addOurFinalizer(state);
+      await save(state, record);
+      state.obs.intentSettled = false;
+    } else {
+      // A new AgentClient: the intent rides on the finalizer patch (the annotation), and the record
+      // (key included) stays in this sync until the IdP has answered; its first write is a create.
+      // Nothing reached the IdP for this intent yet, as this process knows.
+      await addOurFinalizer(state, { [REGISTRATION_INTENT_ANNOTATION]: at });
+      state.obs.record = record;
+      state.memory.settledIntentAt = at;
+      state.obs.intentSettled = true;
     }
-    if (intent.status === 'rejected') throw intent.reason;
     await state.hook('afterIntent');
   },
 
@@ -200,6 +204,8 @@ const handlers: Handlers = {
     }
     const metadata = desired(state, record);
     let registration: Registration;
+    // From here the intent may reach the IdP: only a refusal settles it again.
+    delete state.memory.settledIntentAt;
     try {
       registration = await state.adapter().register(metadata, state.signal);
     } catch (error) {
@@ -399,6 +405,10 @@ const handlers: Handlers = {
       state.event('Warning', 'RegistrationLeftAtIdP', `registration ${record.clientId} was left at the IdP: it was made without an RFC 7592 registration access token, so the operator cannot delete it; remove it at the IdP`);
     }
     state.obs.record = null;
+    // The intent annotation outlives the record: what it stood for is resolved, so a retried
+    // finalizer removal does not search the IdP again (a restart does, once).
+    const at = agent.metadata.annotations?.[REGISTRATION_INTENT_ANNOTATION];
+    if (at) state.memory.settledIntentAt = at;
   },
 
   async removeFinalizer(state) {

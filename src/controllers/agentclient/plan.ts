@@ -19,6 +19,12 @@ import { unenforceableCeiling } from './enforcement.ts';
 export const FINALIZER = 'agentidentity.dev/registration';
 export const ROTATE_ANNOTATION = 'agentidentity.dev/rotate';
 export const SKIP_IDP_CLEANUP_ANNOTATION = 'agentidentity.dev/skip-idp-cleanup';
+/**
+ * Written by the operator with its finalizer on a new AgentClient: the time of the first register
+ * intent. While no registration record exists, it stands for an intent record (sync.ts), so a
+ * registration interrupted before its record was saved is searched for, adopted or cleaned up.
+ */
+export const REGISTRATION_INTENT_ANNOTATION = 'agentidentity.dev/registration-intent';
 
 export interface ProviderState {
   found: boolean;
@@ -70,8 +76,9 @@ export interface Observation {
 
 export type Action =
   /**
-   * `withIntent`: a new AgentClient whose next step would be its first intent record: both
-   * writes are sent together, and both must succeed before anything is registered.
+   * `withIntent`: a new AgentClient whose next step would be its first register intent: the
+   * intent goes into the same patch as the finalizer (REGISTRATION_INTENT_ANNOTATION), and the
+   * record is first written after the IdP answered (one API write fewer per new agent).
    */
   | { type: 'addFinalizer'; withIntent?: { keyAlgorithm: KeyAlgorithm | null } }
   | { type: 'prepareRegistration'; keyAlgorithm: KeyAlgorithm | null }
@@ -256,9 +263,9 @@ export function namespaceUnknown(obs: Pick<Observation, 'ceiling'>): boolean {
 }
 
 /**
- * For an AgentClient without our finalizer and without a record: the intent record the step
- * after the finalizer would write, so both go out at once (one round-trip fewer per new agent).
- * The finalizer still precedes every IdP call, which is what it protects.
+ * For an AgentClient without our finalizer and without a record: the intent the step after the
+ * finalizer would write, so both go out in one patch. The finalizer and the intent still precede
+ * every IdP call, which is what they protect.
  */
 function firstIntent(obs: Observation): { withIntent?: { keyAlgorithm: KeyAlgorithm | null } } {
   if (obs.record !== null) return {};

@@ -2,8 +2,10 @@
  * The operator's own record of one AgentClient's registration: an operator-owned Secret
  * `agc-<uid>` in the operator namespace. It holds what the agent must never hold (the RFC 7592
  * registration access token) and the write-ahead state that makes registration and rotation
- * crash-safe: a key and an intent are persisted here BEFORE the IdP call they lead to, and the
- * IdP's answer is persisted here before anything else is written.
+ * crash-safe: a key and an intent are persisted here BEFORE the IdP call they lead to (except a new
+ * AgentClient's first registration, whose intent is the annotation written with the finalizer and
+ * whose record is created with the IdP's answer), and the IdP's answer is persisted here before
+ * anything else is written.
  *
  * It is never read from the informer cache: a stale read could make a restarted or re-queued
  * sync believe a registration had not happened yet. It is read with a direct GET, except when
@@ -212,7 +214,8 @@ export interface RegistrationStoreOptions {
  * (create, or replace on the resourceVersion we hold), so a record changed behind our back makes
  * the next write fail with 409, the entry is dropped and the retried sync reads afresh; and every
  * IdP call that must not be repeated (register, rotate) is preceded in the same sync by such a
- * write (the intent). After a restart nothing is remembered: the first load of each uid is a GET.
+ * write (the intent), or for a new AgentClient by the conditional finalizer patch carrying it.
+ * After a restart nothing is remembered: the first load of each uid is a GET.
  */
 export class RegistrationStore {
   readonly #client: KubeClient;

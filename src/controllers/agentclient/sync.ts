@@ -15,12 +15,14 @@ import { Secrets } from '../../runtime/kube/types.ts';
 import type { SecretObject } from '../../runtime/kube/types.ts';
 import { patchStatusIfChanged } from '../../runtime/status.ts';
 import { applyAction, unmanagedDrift } from './apply.ts';
-import { hasFinalizer, isDeleting, manageable, namespaceUnknown, nextRotationAt, plan } from './plan.ts';
+import { REGISTRATION_INTENT_ANNOTATION, hasFinalizer, isDeleting, manageable, namespaceUnknown, nextRotationAt, plan } from './plan.ts';
 import type { Action, Observation, Step } from './plan.ts';
 import { applyCeilingChange, ceilingStale, evaluateAgent, policyFingerprint } from './policy.ts';
 import { clientAccess, initiallyDisabled } from './nothing-allowed.ts';
 import { buildStatus } from './report.ts';
 import type { Outcome, StepError } from './report.ts';
+import { softwareId } from './metadata.ts';
+import type { RegistrationRecord } from './registration-store.ts';
 import { agentSecretName } from './secret.ts';
 import { SyncState } from './state.ts';
 import type { Memory, SyncDeps } from './state.ts';
@@ -113,7 +115,7 @@ async function gather(deps: SyncDeps, agent: AgentClient, memory: Memory, cached
   // Secret is read, though, when the cache has none: a foreign Secret of that name must stop the
   // registration before it starts (SecretConflict).
   const fresh = !hasFinalizer(agent) && !isDeleting(agent) && !agent.status?.clientId;
-  const record = await deps.store.load(agent.metadata.uid, { presumeAbsent: fresh });
+  const record = (await deps.store.load(agent.metadata.uid, { presumeAbsent: fresh })) ?? intentFromAnnotation(agent, deps.clusterName);
   const secret = cachedSecret ?? (await deps.client.get<SecretObject>(Secrets, agentSecretName(agent), agent.metadata.namespace)) ?? undefined;
   const rotationPeriod = agent.spec.credentials?.rotationPeriod;
   // ConsentPolicy: the ceiling to register, and whether it (or the projected lifetimes) moved
@@ -160,6 +162,19 @@ async function gather(deps: SyncDeps, agent: AgentClient, memory: Memory, cached
   obs.drift = unmanagedDrift(state);
   await state.refreshSecret();
   return state;
+}
+
+/**
+ * No record, but the finalizer patch recorded a register intent (REGISTRATION_INTENT_ANNOTATION):
+ * the intent record it stands for, never saved (no resourceVersion: its first save is a create).
+ * Unless this process knows the intent never reached the IdP (`Memory.settledIntentAt`), the IdP
+ * is searched by software_id before registering, and on deletion, as for any unsettled intent.
+ */
+export function intentFromAnnotation(agent: AgentClient, clusterName: string): RegistrationRecord | null {
+  const at = agent.metadata.annotations?.[REGISTRATION_INTENT_ANNOTATION];
+  if (!at) return null;
+  const { uid, namespace, name } = agent.metadata;
+  return { uid, namespace, name, softwareId: softwareId({ cluster: clusterName, namespace, name, uid }), intent: { op: 'register', at } };
 }
 
 /** When to look again with nothing else to wake us: overlap end, rotation, drift read, a retry. */

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SyncPoint } from '../../../src/controllers/agentclient/state.ts';
+import { Secrets } from '../../../src/runtime/kube/types.ts';
 import type { KubeObject } from '../../../src/runtime/kube/types.ts';
 import { clientCredentials } from '../idp/flows.ts';
 import { agentAuth, createEnv, decode, eventually, waitReady } from './harness.ts';
@@ -79,6 +80,25 @@ describe('crash safety', () => {
       });
       expect(rotated.status?.credentials?.previousKeyId).toBe(before.status?.credentials?.keyId);
       await assertOneWorkingClient(name);
+    } finally {
+      await env.stopOperator();
+    }
+  });
+
+  it('registration killed afterRegister, then the AgentClient deleted: the interrupted registration is found and deleted', async () => {
+    const name = 'c-deleted';
+    await crashAt('afterRegister', name, () => env.createAgent(name));
+    const agent = await env.getAgent(name);
+    if (!agent) throw new Error('agent gone');
+    // Only the finalizer patch (with the intent) was written; the IdP holds a client no record names.
+    expect(agent.metadata.annotations?.['agentidentity.dev/registration-intent']).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(await env.client.get(Secrets, `agc-${agent.metadata.uid}`, env.operatorNamespace)).toBeNull();
+    expect(env.idpClientsOf(agent.metadata.uid)).toHaveLength(1);
+    await env.kubectl(['delete', 'agentclient', name, '-n', env.namespace, '--wait=false']);
+    await env.startOperator();
+    try {
+      await eventually(async () => ((await env.getAgent(name)) === null ? true : undefined), 30_000, 'the AgentClient deleted');
+      expect(env.idpClientsOf(agent.metadata.uid)).toHaveLength(0);
     } finally {
       await env.stopOperator();
     }

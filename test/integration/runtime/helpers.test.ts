@@ -104,6 +104,25 @@ describe('finalizers', () => {
     expect(await removeFinalizer(client, ConfigMaps, removed!, 'agentidentity.dev/ours')).toBeUndefined();
     await http.patch(ConfigMaps, 'fin', ns, 'merge', { metadata: { finalizers: null } });
   });
+
+  it('sets annotations in the same patch, never replacing annotations someone else added meanwhile', async () => {
+    const bare = await client.create<KubeObject>(ConfigMaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'fin-ann', namespace: ns } });
+    const added = await ensureFinalizer(client, ConfigMaps, bare, 'agentidentity.dev/ours', { 'agentidentity.dev/intent': 't1' });
+    expect(added?.metadata?.finalizers).toEqual(['agentidentity.dev/ours']);
+    expect(added?.metadata?.annotations).toEqual({ 'agentidentity.dev/intent': 't1' });
+
+    // No annotations map yet on our (stale) view, but another actor has just added one: the patch fails.
+    const other = await client.create<KubeObject>(ConfigMaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'fin-ann2', namespace: ns, finalizers: ['example.com/theirs'] } });
+    await http.patch(ConfigMaps, 'fin-ann2', ns, 'merge', { metadata: { annotations: { 'example.com/theirs': 'x' } } });
+    await expect(ensureFinalizer(client, ConfigMaps, other, 'agentidentity.dev/ours', { 'agentidentity.dev/intent': 't2' })).rejects.toSatisfy(
+      (e: unknown) => isInvalid(e) || isConflict(e),
+    );
+    const fresh = (await http.get<KubeObject>(ConfigMaps, 'fin-ann2', ns))!;
+    const both = await ensureFinalizer(client, ConfigMaps, fresh, 'agentidentity.dev/ours', { 'agentidentity.dev/intent': 't2' });
+    expect(both?.metadata?.annotations).toEqual({ 'example.com/theirs': 'x', 'agentidentity.dev/intent': 't2' });
+    expect(both?.metadata?.finalizers).toEqual(['example.com/theirs', 'agentidentity.dev/ours']);
+    for (const name of ['fin-ann', 'fin-ann2']) await http.patch(ConfigMaps, name, ns, 'merge', { metadata: { finalizers: null } });
+  });
 });
 
 describe('Event recorder', () => {
