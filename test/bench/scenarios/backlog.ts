@@ -8,6 +8,7 @@ import { applyAgents, agentName, ReadyTracker } from '../agents.ts';
 import { seconds, startOperatorProcess } from '../context.ts';
 import type { BenchContext } from '../context.ts';
 import { countApiReads, countApiWrites, countIdpCalls } from '../proxy.ts';
+import { sumMetric } from '../operator-process.ts';
 import { readCpuSeconds, toMiB } from '../rss.ts';
 import { AGENTS_POLICY_LABEL, BENCH_LABEL, IDP_NAME } from '../stack.ts';
 import { runRevocations } from './revocation.ts';
@@ -27,6 +28,8 @@ export interface BacklogResult {
   operatorCpuSeconds: number;
   /** CPU seconds of the benchmark process (embedded IdP, proxies, watches) during the burst. */
   benchCpuSeconds: number;
+  /** AgentClient reconciles during the burst, per AgentClient (the operator's own count). */
+  reconcilesPerAgent: number;
   idpCalls: ReturnType<typeof countIdpCalls>;
   rssPeakMiB: number;
   revocation: RevocationResult | { notMeasured: string };
@@ -71,6 +74,8 @@ async function burst(ctx: BenchContext, tracker: ReadyTracker, names: string[], 
   const pid = ctx.operator?.pid ?? 0;
   const cpuBefore = readCpuSeconds(pid) ?? 0;
   const benchCpuBefore = process.cpuUsage();
+  const reconciles = async (): Promise<number> => (ctx.operator ? sumMetric(await ctx.operator.metrics(), 'agentidentity_reconcile_total', { controller: 'agentclient' }) : 0);
+  const reconcilesBefore = await reconciles();
 
   const start = performance.now();
   let created = 0;
@@ -94,6 +99,7 @@ async function burst(ctx: BenchContext, tracker: ReadyTracker, names: string[], 
   const benchCpu = process.cpuUsage(benchCpuBefore);
   const benchCpuSeconds = Math.round((benchCpu.user + benchCpu.system) / 1e4) / 100;
   const idpCalls = countIdpCalls(stack.idpProxy.requests());
+  const reconcilesPerAgent = Math.round(((await reconciles()) - reconcilesBefore) / names.length * 100) / 100;
   const revocationResult = await revocation;
   if (!done) throw new Error(`operator: not all ${names.length} AgentClients Ready within ${options.timeoutSeconds}s (${tracker.pending()} pending): ${tracker.stuck().join('; ')}`);
   return {
@@ -105,6 +111,7 @@ async function burst(ctx: BenchContext, tracker: ReadyTracker, names: string[], 
     apiReads,
     operatorCpuSeconds,
     benchCpuSeconds,
+    reconcilesPerAgent,
     idpCalls,
     rssPeakMiB: toMiB(ctx.rss?.window().peakBytes ?? 0),
     revocation: revocationResult,
