@@ -116,7 +116,9 @@ async function gather(deps: SyncDeps, agent: AgentClient, memory: Memory, cached
   // registration before it starts (SecretConflict).
   const fresh = !hasFinalizer(agent) && !isDeleting(agent) && !agent.status?.clientId;
   const record = (await deps.store.load(agent.metadata.uid, { presumeAbsent: fresh })) ?? intentFromAnnotation(agent, deps.clusterName);
-  const secret = cachedSecret ?? (await deps.client.get<SecretObject>(Secrets, agentSecretName(agent), agent.metadata.namespace)) ?? undefined;
+  // From the apiserver's watch cache: a Secret created a moment ago and missed here makes our
+  // create fail with 409, and writeSecret then reads it with a quorum read.
+  const secret = cachedSecret ?? (await deps.client.get<SecretObject>(Secrets, agentSecretName(agent), agent.metadata.namespace, { resourceVersion: '0' })) ?? undefined;
   const rotationPeriod = agent.spec.credentials?.rotationPeriod;
   // ConsentPolicy: the ceiling to register, and whether it (or the projected lifetimes) moved
   // since the IdP was last known to hold it.

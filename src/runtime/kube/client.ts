@@ -57,9 +57,17 @@ export interface WatchEvent<T extends KubeObject = KubeObject> {
   object: T;
 }
 
+export interface GetOptions {
+  resourceVersion?: string;
+}
+
 export interface KubeClient {
-  /** Resolves null on 404. */
-  get<T extends KubeObject>(type: ResourceType, name: string, namespace?: string): Promise<T | null>;
+  /**
+   * Resolves null on 404. Without options a quorum read (etcd); `{ resourceVersion: '0' }` lets the
+   * apiserver answer from its watch cache (cheaper, possibly a little behind): only for reads whose
+   * staleness a later conditional write would catch.
+   */
+  get<T extends KubeObject>(type: ResourceType, name: string, namespace?: string, options?: GetOptions): Promise<T | null>;
   list<T extends KubeObject>(type: ResourceType, options?: ListOptions): Promise<KubeList<T>>;
   /** Namespace taken from `obj.metadata.namespace`. */
   create<T extends KubeObject>(type: ResourceType, obj: T, options?: WriteOptions): Promise<T>;

@@ -36,7 +36,7 @@ export function countingClient(inner: KubeClient): KubeClient & WriteCounter {
     },
     count: (filter) => (filter ? writes.filter(filter).length : writes.length),
     reset: () => void writes.splice(0),
-    get: (type, name, namespace) => inner.get(type, name, namespace),
+    get: (type, name, namespace, options) => inner.get(type, name, namespace, options),
     list: (type, options) => inner.list(type, options),
     watch: (type, options, onEvent) => inner.watch(type, options, onEvent),
     create(type, obj, options) {

@@ -16,7 +16,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { ApiError } from './errors.ts';
 import type { KubeConnection, KubeConnectionSource } from './kubeconfig.ts';
 import { resourcePath } from './client.ts';
-import type { KubeClient, ListOptions, PatchType, WatchEvent, WatchOptions, WriteOptions, PatchOptions, DeleteOptions } from './client.ts';
+import type { DeleteOptions, GetOptions, KubeClient, ListOptions, PatchOptions, PatchType, WatchEvent, WatchOptions, WriteOptions } from './client.ts';
 import type { KubeList, KubeObject, ResourceType } from './types.ts';
 
 const CONTENT_TYPES: Record<PatchType, string> = {
@@ -88,9 +88,10 @@ export class HttpKubeClient implements KubeClient {
     this.#watchAgent?.destroy();
   }
 
-  async get<T extends KubeObject>(type: ResourceType, name: string, namespace?: string): Promise<T | null> {
+  async get<T extends KubeObject>(type: ResourceType, name: string, namespace?: string, options: GetOptions = {}): Promise<T | null> {
+    const path = resourcePath(type, namespace, name);
     try {
-      return await this.#request<T>('GET', resourcePath(type, namespace, name));
+      return await this.#request<T>('GET', options.resourceVersion === undefined ? path : `${path}?resourceVersion=${encodeURIComponent(options.resourceVersion)}`);
     } catch (error) {
       if (error instanceof ApiError && error.status === 404) return null;
       throw error;
@@ -219,17 +220,29 @@ export class HttpKubeClient implements KubeClient {
     contentType: string | undefined,
     opts: { agent: http.Agent; signal?: AbortSignal | undefined; timeoutMs: number },
   ): Promise<http.IncomingMessage> {
-    const url = new URL(conn.server.pathname.replace(/\/$/, '') + path, conn.server);
+    const server = conn.server;
     const headers: Record<string, string | number> = { ...conn.headers, Accept: 'application/json' };
     if (payload) {
       headers['Content-Type'] = contentType ?? 'application/json';
       headers['Content-Length'] = payload.length;
     }
-    const mod = url.protocol === 'https:' ? https : http;
+    const secure = server.protocol === 'https:';
+    const mod = secure ? https : http;
+    // TLS settings live on the pooled agent (#agent), which applies them to every socket it opens.
+    const options: https.RequestOptions = {
+      protocol: server.protocol,
+      hostname: server.hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: server.port || (secure ? 443 : 80),
+      path: server.pathname.replace(/\/$/, '') + path,
+      method,
+      headers,
+      agent: opts.agent,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    };
     return new Promise((resolve, reject) => {
-      const req = mod.request(url, { ...conn.tls, method, headers, agent: opts.agent, signal: opts.signal }, resolve);
+      const req = mod.request(options, resolve);
       if (opts.timeoutMs > 0) {
-        req.setTimeout(opts.timeoutMs, () => req.destroy(new ApiError(504, 'Timeout', `${method} ${url.pathname} timed out`)));
+        req.setTimeout(opts.timeoutMs, () => req.destroy(new ApiError(504, 'Timeout', `${method} ${path.split('?')[0] ?? path} timed out`)));
       }
       req.on('error', reject);
       req.end(payload);
@@ -289,10 +302,14 @@ function withQuery(path: string, query: URLSearchParams): string {
   return q ? `${path}?${q}` : path;
 }
 
-async function readBody(res: http.IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of res) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+function readBody(res: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (chunk: Buffer) => chunks.push(chunk));
+    res.on('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8')));
+    res.on('error', reject);
+    res.on('aborted', () => reject(new Error('response aborted')));
+  });
 }
 
 async function toApiError(res: http.IncomingMessage): Promise<ApiError> {
