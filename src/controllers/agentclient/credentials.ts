@@ -3,11 +3,11 @@
  * used as `kid`, and the public JWK Set registered at the IdP (current key, plus the previous one
  * while a rotation overlaps).
  *
- * Done with node:crypto directly: generation runs on libuv's thread pool (an RSA key takes tens of
+ * Done with node:crypto directly: an RSA key is generated on libuv's thread pool (it takes tens of
  * milliseconds), and JWK/PKCS#8 conversion is native. The JWK and PEM are byte for byte what jose
  * produced before (the unit test checks against jose), so Secrets written earlier stay up to date.
  */
-import { createHash, createPrivateKey, generateKeyPair } from 'node:crypto';
+import { createHash, createPrivateKey, generateKeyPair, generateKeyPairSync } from 'node:crypto';
 import type { JsonWebKey, KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { JWK } from 'jose';
@@ -53,12 +53,14 @@ export function jwkThumbprint(jwk: JWK): string {
  * same key always has the same id and a registration can be matched to the key we hold.
  */
 export async function generateSigningKey(alg: KeyAlgorithm): Promise<SigningKey> {
+  // An EC or Ed25519 key takes some 20 microseconds: made in place. An RSA key takes tens of
+  // milliseconds: made on the thread pool so the event loop keeps serving other syncs.
   const { privateKey } =
     alg === 'RS256'
       ? await generate('rsa', { modulusLength: 2048, publicExponent: 0x10001 })
       : alg === 'ES256'
-        ? await generate('ec', { namedCurve: 'P-256' })
-        : await generate('ed25519', {});
+        ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+        : generateKeyPairSync('ed25519');
   const jwk = privateKey.export({ format: 'jwk' }) as JWK;
   const kid = jwkThumbprint(jwk);
   return { kid, alg, privateJwk: { ...jwk, kid, alg, use: 'sig' } };
