@@ -19,7 +19,11 @@ import type { KubeClient } from './kube/client.ts';
 export interface BackgroundRecorderOptions extends EventRecorderOptions {
   /** Distinct occurrences waiting to be sent before new ones are dropped. Default 2048. */
   maxPending?: number;
-  /** Events written at the same time. Default 4. */
+  /**
+   * Events written at the same time. Default 1, as client-go's broadcaster: Events are hints for
+   * humans and must not compete with reconciles for the apiserver during a burst; a burst's
+   * Events are sent a little later instead (repeats still fold into counts meanwhile).
+   */
   concurrency?: number;
   /** Called once per dropped occurrence (the metric). */
   onDropped?: () => void;
@@ -37,7 +41,7 @@ export function createBackgroundEventRecorder(client: KubeClient, log: Logger, o
   const clock = options.clock ?? realClock;
   const writer = new EventWriter(client, options);
   const maxPending = Math.max(1, options.maxPending ?? 2048);
-  const concurrency = Math.max(1, options.concurrency ?? 4);
+  const concurrency = Math.max(1, options.concurrency ?? 1);
   // Insertion order is send order. A key being written is not in here; a repeat arriving during
   // its write queues again and is sent after it (as a count bump), never concurrently with it.
   const pending = new Map<string, Occurrence>();
