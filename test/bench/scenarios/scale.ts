@@ -11,6 +11,7 @@ import type { AgentObject } from '../agents.ts';
 import { seconds, sleep } from '../context.ts';
 import type { BenchContext } from '../context.ts';
 import { countApiWrites } from '../proxy.ts';
+import { sumMetric } from '../operator-process.ts';
 import { toMiB } from '../rss.ts';
 import { AgentClients, BENCH_LABEL, PARKED_IDP_NAME } from '../stack.ts';
 import { watchObjects } from '../watch.ts';
@@ -28,6 +29,12 @@ export interface ScaleResult {
   apiWrites: ReturnType<typeof countApiWrites>;
   rssPeakMiB: number;
   rssSettledMiB: number;
+  /** From the operator's /metrics once settled: V8 heap used and total, memory outside the heap. */
+  heapUsedMiB: number;
+  heapTotalMiB: number;
+  externalMiB: number;
+  /** Events the operator dropped because its background queue was full (a burst of 9,000). */
+  eventsDropped: number;
 }
 
 export async function runScale(ctx: BenchContext, existing: number): Promise<ScaleResult | { notMeasured: string }> {
@@ -63,6 +70,7 @@ export async function runScale(ctx: BenchContext, existing: number): Promise<Sca
   await waitDrained(operator, { timeoutMs: 300_000 });
   await sleep(options.settleSeconds * 1000);
   const rss = ctx.rss?.window();
+  const samples = await operator.metrics();
   return {
     totalAgentClients: existing + parked,
     parkedAgentClients: parked,
@@ -74,5 +82,9 @@ export async function runScale(ctx: BenchContext, existing: number): Promise<Sca
     apiWrites: countApiWrites(stack.apiProxy.requests()),
     rssPeakMiB: toMiB(rss?.peakBytes ?? 0),
     rssSettledMiB: toMiB(rss?.currentBytes ?? 0),
+    heapUsedMiB: toMiB(sumMetric(samples, 'nodejs_heap_size_used_bytes')),
+    heapTotalMiB: toMiB(sumMetric(samples, 'nodejs_heap_size_total_bytes')),
+    externalMiB: toMiB(sumMetric(samples, 'nodejs_external_memory_bytes')),
+    eventsDropped: sumMetric(samples, 'agentidentity_events_dropped_total'),
   };
 }
