@@ -138,7 +138,7 @@ export interface IdpAdapterConfig {
   caBundle?: string;
   /** Per-call timeout. */
   timeoutMs?: number;
-  /** Injectable for tests; defaults to global fetch. */
+  /** Injectable for tests and tools; by default node:http(s) with keep-alive pools (oidc/http.ts). */
   fetch?: typeof fetch;
   /** Called after every HTTP call to the IdP (for latency metrics). Carries no credential. */
   onCall?: (call: IdpCallRecord) => void;
