@@ -202,7 +202,8 @@ export class HttpKubeClient implements KubeClient {
 
   async #request<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
     const conn = await this.#connect();
-    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    // A string body goes out in one write with the headers (one TLS record); a Buffer would be a second.
+    const payload = body === undefined ? undefined : JSON.stringify(body);
     const res = await this.#send(conn, method, path, payload, contentType, {
       agent: this.#agent('request', conn),
       timeoutMs: this.#options.requestTimeoutMs,
@@ -216,15 +217,15 @@ export class HttpKubeClient implements KubeClient {
     conn: Connection,
     method: string,
     path: string,
-    payload: Buffer | undefined,
+    payload: string | undefined,
     contentType: string | undefined,
     opts: { agent: http.Agent; signal?: AbortSignal | undefined; timeoutMs: number },
   ): Promise<http.IncomingMessage> {
     const server = conn.server;
     const headers: Record<string, string | number> = { ...conn.headers, Accept: 'application/json' };
-    if (payload) {
+    if (payload !== undefined) {
       headers['Content-Type'] = contentType ?? 'application/json';
-      headers['Content-Length'] = payload.length;
+      headers['Content-Length'] = Buffer.byteLength(payload);
     }
     const secure = server.protocol === 'https:';
     const mod = secure ? https : http;
