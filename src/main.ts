@@ -52,7 +52,9 @@ if (values.help) {
   process.exit(0);
 }
 
-const log = pino({ level: values['log-level'], base: { component: 'agent-identity-operator' } });
+// Asynchronous stdout: a burst's log lines are written together instead of one blocking write
+// each; pino flushes what is pending when the process exits (also after a fatal line).
+const log = pino({ level: values['log-level'], base: { component: 'agent-identity-operator' } }, pino.destination({ dest: 1, sync: false }));
 const concurrency = Number(values.concurrency);
 if (!Number.isInteger(concurrency) || concurrency < 1) {
   log.fatal({ concurrency: values.concurrency }, '--concurrency must be a positive integer');

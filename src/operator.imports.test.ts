@@ -21,5 +21,19 @@ describe('operator import graph', () => {
     const loaded = JSON.parse(stdout) as string[];
     expect(loaded.some((url) => url.endsWith('/src/operator.ts'))).toBe(true);
     expect(loaded.filter((url) => url.includes('@kubernetes/client-node'))).toEqual([]);
+    // IdP calls use node:http (idp/oidc/http.ts): undici's fetch costs several times the CPU per call.
+    expect(loaded.filter((url) => url.includes('/undici/'))).toEqual([]);
+  });
+});
+
+describe('operator entry point', () => {
+  it('logs asynchronously, yet a fatal line written just before exiting is not lost', async () => {
+    const main = new URL('./main.ts', import.meta.url).pathname;
+    const result = await promisify(execFile)(process.execPath, [main, '--concurrency=0'], { timeout: 60_000 }).then(
+      () => ({ code: 0, stdout: '' }),
+      (error: { code?: number; stdout?: string }) => ({ code: error.code, stdout: error.stdout ?? '' }),
+    );
+    expect(result.code).toBe(2);
+    expect(JSON.parse(result.stdout.trim())).toMatchObject({ level: 60, msg: '--concurrency must be a positive integer' });
   });
 });
