@@ -1,10 +1,13 @@
 /**
  * The floor: a bare script, no operator, making the minimal calls one AgentClient needs, at the
  * operator's concurrency, against the same apiserver proxy and the same IdP. Per agent: read the
- * AgentClient; generate its ES256 key; RFC 7591 register (through the same `embedded` adapter
+ * AgentClient; add a finalizer (when `finalizer` is set: an AgentClient must carry one before
+ * anything is registered, or deleting it would leave its IdP client behind, so it is one of the
+ * minimal calls); generate its ES256 key; RFC 7591 register (through the same `embedded` adapter
  * and with the same metadata the operator sends); create the registration Secret and the agent
- * Secret (same renderers); merge-patch the status Ready. No finalizer, no write-ahead intent, no
- * Events, no retries: what is left of the operator's time above this is its own overhead.
+ * Secret (same renderers); merge-patch the status Ready. No write-ahead intent, no Events, no
+ * retries, no watches: what is left of the operator's time above this is its own overhead.
+ * Without `finalizer` it is the bare floor of earlier reports (bench.ts runs both).
  */
 import { generateSigningKey, privateKeyPem, registeredJwks } from '../../src/controllers/agentclient/credentials.ts';
 import { desiredMetadata, normalizeScope, softwareId } from '../../src/controllers/agentclient/metadata.ts';
@@ -12,6 +15,7 @@ import { renderRecordSecret } from '../../src/controllers/agentclient/registrati
 import { agentSecretName, renderAgentSecret } from '../../src/controllers/agentclient/secret.ts';
 import type { AgentClient } from '../../src/controllers/agentclient/types.ts';
 import type { IdpAdapter } from '../../src/idp/adapter.ts';
+import { ensureFinalizer } from '../../src/runtime/finalizers.ts';
 import type { KubeClient } from '../../src/runtime/kube/client.ts';
 import { Secrets } from '../../src/runtime/kube/types.ts';
 import { AgentClients, OPERATOR_NAMESPACE } from './stack.ts';
@@ -24,12 +28,16 @@ export interface FloorDeps {
   adapter: IdpAdapter;
   issuer: string;
   tokenEndpoint: string;
+  /** Add this finalizer first (the operator's first write is its finalizer patch). */
+  finalizer?: string;
 }
 
-/** The minimal calls for one AgentClient (1 GET, 1 IdP POST, 2 Secret POSTs, 1 status PATCH). */
+/** The minimal calls for one AgentClient (1 GET, [1 finalizer PATCH,] 1 IdP POST, 2 Secret POSTs, 1 status PATCH). */
 export async function floorOne(deps: FloorDeps, namespace: string, name: string): Promise<void> {
   const agent = await deps.client.get<AgentClient & { apiVersion: string }>(AgentClients, name, namespace);
   if (!agent) throw new Error(`floor: ${namespace}/${name} not found`);
+  // The same conditional JSON patch the operator sends (runtime/finalizers.ts).
+  if (deps.finalizer) await ensureFinalizer(deps.client, AgentClients, agent, deps.finalizer);
   const key = await generateSigningKey('ES256');
   const metadata = desiredMetadata({ agent, clusterName: FLOOR_CLUSTER, ceiling: agent.spec.scopes, jwks: registeredJwks(key) });
   const registration = await deps.adapter.register(metadata);

@@ -12,6 +12,8 @@ export type NotMeasured = { notMeasured: string };
 export interface BenchResults {
   environment: Record<string, unknown>;
   floor?: FloorResult | NotMeasured;
+  /** The floor without the finalizer patch (as reported before the finalizer was counted as a minimal call). */
+  bareFloor?: FloorResult | NotMeasured;
   backlog?: BacklogResult | NotMeasured;
   idle?: IdleResult | NotMeasured;
   restart?: RestartResult | NotMeasured;
@@ -45,6 +47,15 @@ export function targets(results: BenchResults, agents: number, scale: number, id
     });
   } else {
     rows.push({ target: `${n} AgentClients Ready: operator / floor`, goal: '<= 1.5', measured: why(measured(backlog) ? floor : backlog, 'scenario failed'), pass: null });
+  }
+  const bare = results.bareFloor;
+  if (measured(bare) && measured(backlog)) {
+    rows.push({
+      target: `${n} AgentClients Ready: operator / bare floor (no finalizer)`,
+      goal: 'report',
+      measured: `${(backlog.seconds / bare.seconds).toFixed(2)} (${backlog.seconds.toFixed(1)} s / ${bare.seconds.toFixed(1)} s)`,
+      pass: null,
+    });
   }
   const revocation = measured(backlog) ? backlog.revocation : undefined;
   if (revocation && measured<RevocationResult>(revocation) && revocation.completedP99Seconds !== undefined) {

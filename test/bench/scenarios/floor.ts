@@ -1,7 +1,8 @@
 /**
  * The floor: the same apply burst as the operator scenario, processed by the bare script
  * (`floor.ts`) at the operator's concurrency, through the same apiserver proxy, against a fresh
- * IdP. No operator runs meanwhile. Everything it created is deleted afterwards.
+ * IdP. No operator runs meanwhile. Everything it created is deleted afterwards. Run twice: with
+ * the finalizer patch (the ratio's floor) and without (the bare floor, reported for comparison).
  */
 import type { DiscoveredProvider, IdpAdapter } from '../../../src/idp/adapter.ts';
 import { createAdapter } from '../../../src/idp/registry.ts';
@@ -17,6 +18,8 @@ import { countApiReads, countApiWrites, countIdpCalls } from '../proxy.ts';
 import { AgentClients, BENCH_LABEL, IDP_NAME, OPERATOR_NAMESPACE } from '../stack.ts';
 
 export const FLOOR_NAMESPACE = 'bench-floor';
+/** Not the operator's: no operator ever acts on the floor's AgentClients. */
+export const FLOOR_FINALIZER = 'agentidentity.dev/bench-floor';
 
 export interface FloorResult {
   seconds: number;
@@ -31,7 +34,8 @@ export interface FloorResult {
   failures: string[];
 }
 
-export async function runFloor(ctx: BenchContext): Promise<FloorResult> {
+/** `finalizer`: the floor of the ratio target (with the finalizer patch); without: the bare floor. */
+export async function runFloor(ctx: BenchContext, { finalizer }: { finalizer: boolean }): Promise<FloorResult> {
   const { stack, options } = ctx;
   if (ctx.operator) throw new Error('the floor runs without the operator');
   await stack.restartIdp();
@@ -43,7 +47,7 @@ export async function runFloor(ctx: BenchContext): Promise<FloorResult> {
   const discovered = await adapter.discover();
   const tracker = new ReadyTracker(stack.client, FLOOR_NAMESPACE, names);
   try {
-    return await measureFloor(ctx, tracker, names, client, adapter, discovered);
+    return await measureFloor(ctx, tracker, names, client, adapter, discovered, finalizer);
   } finally {
     tracker.stop();
     client.close();
@@ -57,6 +61,7 @@ async function measureFloor(
   client: HttpKubeClient,
   adapter: IdpAdapter,
   discovered: DiscoveredProvider,
+  finalizer: boolean,
 ): Promise<FloorResult> {
   const { stack, options } = ctx;
   await tracker.synced;
@@ -65,7 +70,8 @@ async function measureFloor(
 
   const cpuBefore = process.cpuUsage();
   const start = performance.now();
-  const runner = new FloorRunner({ client, adapter, issuer: discovered.issuer, tokenEndpoint: discovered.tokenEndpoint }, FLOOR_NAMESPACE, options.concurrency);
+  const deps = { client, adapter, issuer: discovered.issuer, tokenEndpoint: discovered.tokenEndpoint, ...(finalizer ? { finalizer: FLOOR_FINALIZER } : {}) };
+  const runner = new FloorRunner(deps, FLOOR_NAMESPACE, options.concurrency);
   const applyMs = await applyAgents(stack.client, FLOOR_NAMESPACE, names, IDP_NAME, options.applyConcurrency, (name) => runner.push(name));
   await runner.close();
   const done = await tracker.wait(options.timeoutSeconds * 1000);
@@ -86,9 +92,21 @@ async function measureFloor(
   };
   if (!done) throw new Error(`floor: not all Ready within ${options.timeoutSeconds}s: ${[...runner.failures, ...tracker.stuck()].join('; ')}`);
 
-  // Leave nothing for the operator to find: the AgentClients, both kinds of Secrets.
+  // Leave nothing for the operator (or the next floor) to find: the AgentClients, both kinds of Secrets.
+  if (finalizer) await releaseFinalizers(client, names, options.applyConcurrency);
   await deleteCollection(stack.controlPlane, ctx.ca, AgentClients, FLOOR_NAMESPACE);
   await deleteCollection(stack.controlPlane, ctx.ca, Secrets, FLOOR_NAMESPACE);
   await deleteCollection(stack.controlPlane, ctx.ca, Secrets, OPERATOR_NAMESPACE, 'agentidentity.dev/component=registration');
   return result;
+}
+
+/** Drops the floor's finalizer from its AgentClients so that deleting them completes. */
+async function releaseFinalizers(client: HttpKubeClient, names: string[], concurrency: number): Promise<void> {
+  const queue = [...names];
+  const worker = async (): Promise<void> => {
+    for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
+      await client.patch(AgentClients, name, FLOOR_NAMESPACE, 'merge', { metadata: { finalizers: null } });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
 }
