@@ -245,7 +245,9 @@ const handlers: Handlers = {
       if (handleChanged(record, next)) await save(state, next);
     }
     observed(state, registration);
-    if (registration && registration.metadata.software_id === record.softwareId) await deleteOrphans(state, record);
+    // Not when a ConsentPolicy change forced the read: a narrowing over N agents would double its
+    // IdP calls; the next periodic read sweeps as usual.
+    if (registration && registration.metadata.software_id === record.softwareId && !state.obs.policyChanged) await deleteOrphans(state, record);
   },
 
   async updateRegistration(state, { fields }) {
@@ -425,8 +427,8 @@ async function deleteOne(state: SyncState, registration: Registration, why: stri
 }
 
 /**
- * With the drift read, where the IdP can list by software_id: registrations carrying this
- * AgentClient's exact software_id (cluster, namespace, name and uid: provably ours) other than the
+ * With the drift read (periodic, or for a spec change; not one a ConsentPolicy change forced), where
+ * the IdP can list by software_id: registrations carrying this AgentClient's exact software_id (cluster, namespace, name and uid: provably ours) other than the
  * recorded one are orphans, e.g. a registration that reached the IdP after our request had timed
  * out and a retry had registered again. Best effort: a failure is logged and tried next period.
  */
