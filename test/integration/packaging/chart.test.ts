@@ -104,6 +104,20 @@ describe('helm chart', () => {
     await dryRun(text);
   });
 
+  it('passes the drift-read period and an IdentityProvider selector (quoted: selectors hold spaces and commas) to the operator', async () => {
+    const defaults = deploymentOf(parseManifests(await renderChart('aio', 'x', []))).container;
+    expect(defaults.args).toContain('--registration-resync-period=10m');
+    expect(defaults.args.some((a: string) => a.startsWith('--identity-provider-selector'))).toBe(false);
+    const sharded = deploymentOf(
+      parseManifests(await renderChart('aio', 'x', ['operator.registrationResyncPeriod=0', 'operator.identityProviderSelector=shard in (a\\,b)'])),
+    ).container;
+    expect(sharded.args).toContain('--registration-resync-period=0');
+    expect(sharded.args).toContain('--identity-provider-selector=shard in (a,b)');
+    const refused = await runHelm(['template', 'aio', CHART, '--set', 'operator.registrationResyncPeriod=often']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/registrationResyncPeriod/);
+  });
+
   it('renders an optional ServiceMonitor selecting the metrics Service', async () => {
     const manifests = parseManifests(await renderChart('aio', 'monitoring-test', ['metrics.serviceMonitor.enabled=true', 'metrics.serviceMonitor.labels.release=prom']));
     const monitor = find(manifests, 'ServiceMonitor') as Manifest & { spec: { selector: { matchLabels: Record<string, string> }; endpoints: { port: string }[] } };
@@ -177,7 +191,7 @@ describe('kustomize config/default', () => {
     }
     const a = deploymentOf(rendered).container;
     const b = deploymentOf(chart).container;
-    expect(a.args).toEqual(b.args.filter((arg) => !/^--(concurrency|idp-rediscovery-period|shutdown-timeout)=/.test(arg)));
+    expect(a.args).toEqual(b.args.filter((arg) => !/^--(concurrency|idp-rediscovery-period|registration-resync-period|shutdown-timeout)=/.test(arg)));
     expect(a.securityContext).toEqual(b.securityContext);
     expect(a.resources).toEqual(b.resources);
     expect(deploymentOf(rendered).pod.securityContext).toEqual(deploymentOf(chart).pod.securityContext);
