@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 export const USAGE = `node test/bench/bench.ts [options]    (make bench; BENCH_ARGS='...' passes options)
 
   --agents N              AgentClients applied at once (default 1000)
+  --rounds N              times each floor and the operator's burst are timed; the ratio is of medians (default 3)
   --scale N               total AgentClients for the memory figure (default 10000; 0 skips)
   --idle-seconds N        idle window (default 60)
   --revocation-runs N     GrantRevocations applied during the backlog (default 20; 0 skips)
@@ -24,6 +25,7 @@ benchmark's own log level (default warn).
 
 export interface BenchOptions {
   agents: number;
+  rounds: number;
   scale: number;
   idleSeconds: number;
   revocationRuns: number;
@@ -49,6 +51,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
     args: argv,
     options: {
       agents: { type: 'string', default: '1000' },
+      rounds: { type: 'string', default: '3' },
       scale: { type: 'string', default: '10000' },
       'idle-seconds': { type: 'string', default: '60' },
       'revocation-runs': { type: 'string', default: '20' },
@@ -68,6 +71,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
   if (values.help) return 'help';
   return {
     agents: int('agents', values.agents, 1),
+    rounds: int('rounds', values.rounds, 1),
     scale: int('scale', values.scale, 0),
     idleSeconds: int('idle-seconds', values['idle-seconds'], 0),
     revocationRuns: int('revocation-runs', values['revocation-runs'], 0),

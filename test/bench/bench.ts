@@ -3,7 +3,7 @@
  * a real kube-apiserver + etcd and the embedded IdP, with the operator as a separate process.
  * Not part of `make test`: figures are reported, never asserted by a timed test.
  *
- * Phases, in order: the floor (bare script, no operator; with and without the finalizer patch); the operator with N AgentClients
+ * Phases, in order: the floor (bare script, no operator; without and with the finalizer patch, --rounds times); the operator with N AgentClients
  * applied at once and GrantRevocations during that backlog; idle; a process restart; memory at
  * --scale AgentClients; a ConsentPolicy narrowing over the backlog's AgentClients. See each file under scenarios/.
  */
@@ -22,6 +22,7 @@ import { runFloor } from './scenarios/floor.ts';
 import { runIdle } from './scenarios/idle.ts';
 import { runPolicyChange } from './scenarios/policy.ts';
 import { runRestart } from './scenarios/restart.ts';
+import { runExtraBurst } from './scenarios/rounds.ts';
 import { runScale } from './scenarios/scale.ts';
 import { startBenchStack } from './stack.ts';
 
@@ -97,11 +98,30 @@ const wallStart = performance.now();
 try {
   // The bare floor first: the first burst against a fresh apiserver and IdP is the slowest, and
   // the ratio's own floor should not be flattered by that.
-  results.bareFloor = options.skipFloor ? { notMeasured: '--skip-floor' } : await phase('bare floor (no finalizer)', () => runFloor(ctx, { finalizer: false }));
-  results.floor = options.skipFloor ? { notMeasured: '--skip-floor' } : await phase('floor', () => runFloor(ctx, { finalizer: true }));
+  // --rounds: each floor and the operator's burst are timed that many times; the ratio is the
+  // ratio of the medians (a single burst moves by 20 % or more on a shared machine).
+  const rounds: { bareFloor: number[]; floor: number[]; operator: number[] } = { bareFloor: [], floor: [], operator: [] };
+  for (let r = 1; r <= options.rounds && !options.skipFloor; r++) {
+    const suffix = options.rounds > 1 ? ` (round ${r}/${options.rounds})` : '';
+    const bare = await phase(`bare floor (no finalizer)${suffix}`, () => runFloor(ctx, { finalizer: false }));
+    const floor = await phase(`floor${suffix}`, () => runFloor(ctx, { finalizer: true }));
+    if (ok(bare)) rounds.bareFloor.push(bare.seconds);
+    if (ok(floor)) rounds.floor.push(floor.seconds);
+    if (r === 1) {
+      results.bareFloor = bare;
+      results.floor = floor;
+    }
+  }
+  if (options.skipFloor) results.floor = results.bareFloor = { notMeasured: '--skip-floor' };
   results.backlog = await phase('backlog + revocations', () => runBacklog(ctx));
   const needs = (what: string) => ({ notMeasured: `${what} needs the backlog scenario, which did not complete` });
   const backlogOk = ok(results.backlog);
+  if (ok(results.backlog)) rounds.operator.push(results.backlog.seconds);
+  for (let r = 2; r <= options.rounds && backlogOk; r++) {
+    const extra = await phase(`operator burst (round ${r}/${options.rounds})`, () => runExtraBurst(ctx, r));
+    if (typeof extra === 'number') rounds.operator.push(extra);
+  }
+  results.rounds = rounds;
   results.idle = backlogOk ? await phase('idle', () => runIdle(ctx)) : needs('idle');
   results.restart = backlogOk ? await phase('restart', () => runRestart(ctx)) : needs('restart');
   const existing = backlogOk ? options.agents + 1 : 0;
