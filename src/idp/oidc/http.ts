@@ -33,6 +33,13 @@ export interface IdpResponse {
 /** What the adapters need of a transport: one request, its status, headers and body text. */
 type Transport = (url: string, init: { method: string; headers: Record<string, string>; body?: string; signal: AbortSignal }) => Promise<IdpResponse>;
 
+/** Largest IdP response body read (a client list of the admin API included). */
+export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
+
+class ResponseTooLarge extends Error {
+  override readonly name = 'ResponseTooLarge';
+}
+
 /**
  * The default transport: node:http(s) with keep-alive pools (a fetch costs several times the CPU
  * of a plain request, and the operator makes one IdP call per AgentClient in a burst). Trust: the
@@ -55,7 +62,13 @@ function nodeTransport(config: Pick<IdpAdapterConfig, 'caBundle'>): Transport {
         { method: init.method, headers, agent: secure ? agents.https : agents.http, signal: init.signal },
         (res) => {
           const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          let size = 0;
+          res.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            // An IdP answer is a few kilobytes; never buffer an unbounded one.
+            if (size > MAX_RESPONSE_BYTES) res.destroy(new ResponseTooLarge());
+            else chunks.push(chunk);
+          });
           res.on('error', reject);
           res.on('end', () => {
             const raw = res.headers;
@@ -127,6 +140,11 @@ export class IdpHttp {
         ...(req.json === undefined ? {} : { body: JSON.stringify(req.json) }),
       });
     } catch (cause: unknown) {
+      if (cause instanceof ResponseTooLarge) {
+        const error = new IdpError('InvalidResponse', `${req.operation}: ${origin} answered with more than ${MAX_RESPONSE_BYTES} bytes`);
+        record(undefined, error);
+        throw error;
+      }
       const error = errorForTransport(req.operation, cause, origin, this.#timeoutMs);
       record(undefined, error);
       throw error;
