@@ -76,6 +76,13 @@ export interface AgentClientControllerOptions {
    * `--allow-no-policy`). Default false: an AgentClient no policy selects is allowed nothing.
    */
   allowNoPolicy?: boolean;
+  /**
+   * The operator reconciles only the IdentityProviders matching this label selector (operator flag
+   * `--identity-provider-selector`). An AgentClient whose IdentityProvider exists but is not among
+   * them belongs to the operator that selects it: left alone, and not looked at again until
+   * something about it or its IdentityProvider changes.
+   */
+  identityProviderSelector?: string;
 }
 
 /**
@@ -214,6 +221,12 @@ export function createAgentClientController(options: AgentClientControllerOption
       // cached IdentityProvider: a registry that cannot tell, e.g. without its presence check.)
       const providerName = agent.spec.identityProviderRef.name;
       const providerReason = options.providers.get(providerName)?.reason;
+      if (providerReason === NOT_IN_REGISTRY && identityProvider(providerName) && options.identityProviderSelector) {
+        // Another operator's IdentityProvider (sharding). Should it come to match our selector, the
+        // registry's entry for it wakes this key (providerSource); rechecking on a timer would cost
+        // a reconcile per foreign AgentClient every 30 s.
+        return undefined;
+      }
       if (providerReason === NOT_YET_DISCOVERED || (providerReason === NOT_IN_REGISTRY && identityProvider(providerName))) {
         return { requeueAfter: PENDING_PROVIDER_RECHECK_MS };
       }
@@ -236,5 +249,6 @@ export function agentClientController(deps: ControllerDeps): Controller {
     clusterName: deps.settings.clusterName,
     allowNoPolicy: deps.settings.allowNoPolicy,
     registrationResyncMs: deps.settings.registrationResyncMs,
+    ...(deps.settings.identityProviderSelector ? { identityProviderSelector: deps.settings.identityProviderSelector } : {}),
   });
 }

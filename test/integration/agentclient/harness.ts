@@ -155,6 +155,7 @@ export async function createEnv(prefix: string): Promise<Env> {
               client: deps.client, informers: deps.informers, providers: deps.providers, recorder: deps.recorder,
               log: deps.log, clock: deps.clock, operatorNamespace, clusterName: 'itest',
               selector: `${RUN_LABEL}=${runId}`,
+              identityProviderSelector: `agentidentity.dev/test-run=${runId}`,
               // These tests are about registration, not ConsentPolicy (test/integration/consentpolicy):
               // with no policy selecting them, their agents hold the requested scopes.
               allowNoPolicy: true,
