@@ -5,6 +5,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { rootCertificates } from 'node:tls';
+import { ResponseTooLarge, readBody } from '../../http/body.ts';
 import type { IdpAdapterConfig, IdpCallRecord } from '../adapter.ts';
 import { IdpError } from '../errors.ts';
 import { errorForResponse, errorForTransport } from './classify.ts';
@@ -36,10 +37,6 @@ type Transport = (url: string, init: { method: string; headers: Record<string, s
 /** Largest IdP response body read (a client list of the admin API included). */
 export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 
-class ResponseTooLarge extends Error {
-  override readonly name = 'ResponseTooLarge';
-}
-
 /**
  * The default transport: node:http(s) with keep-alive pools (a fetch costs several times the CPU
  * of a plain request, and the operator makes one IdP call per AgentClient in a burst). Trust: the
@@ -61,23 +58,17 @@ function nodeTransport(config: Pick<IdpAdapterConfig, 'caBundle'>): Transport {
         target,
         { method: init.method, headers, agent: secure ? agents.https : agents.http, signal: init.signal },
         (res) => {
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on('data', (chunk: Buffer) => {
-            size += chunk.length;
-            // An IdP answer is a few kilobytes; never buffer an unbounded one.
-            if (size > MAX_RESPONSE_BYTES) res.destroy(new ResponseTooLarge());
-            else chunks.push(chunk);
-          });
-          res.on('error', reject);
-          res.on('end', () => {
-            const raw = res.headers;
-            resolve({
-              status: res.statusCode ?? 0,
-              headers: { get: (name) => { const v = raw[name.toLowerCase()]; return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v; } },
-              text: Buffer.concat(chunks).toString('utf8'),
-            });
-          });
+          const raw = res.headers;
+          // An IdP answer is a few kilobytes; never buffer an unbounded one.
+          readBody(res, MAX_RESPONSE_BYTES).then(
+            (text) =>
+              resolve({
+                status: res.statusCode ?? 0,
+                headers: { get: (name) => { const v = raw[name.toLowerCase()]; return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v; } },
+                text,
+              }),
+            reject,
+          );
         },
       );
       req.on('error', reject);

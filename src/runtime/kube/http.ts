@@ -12,6 +12,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { createInterface } from 'node:readline';
+import { readBody } from '../../http/body.ts';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ApiError } from './errors.ts';
 import type { KubeConnection, KubeConnectionSource } from './kubeconfig.ts';
@@ -301,39 +302,6 @@ function pickTls(opts: https.RequestOptions): https.RequestOptions {
 function withQuery(path: string, query: URLSearchParams): string {
   const q = query.toString();
   return q ? `${path}?${q}` : path;
-}
-
-/**
- * The whole body as text. The listeners are removed once it settles: a kept-alive socket keeps
- * its last response object reachable, and through these closures the body text too (a list of
- * 10,000 objects is megabytes).
- */
-function readBody(res: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let chunks: Buffer[] = [];
-    const onData = (chunk: Buffer): void => void chunks.push(chunk);
-    const settle = (): void => {
-      res.off('data', onData);
-      res.off('end', onEnd);
-      res.off('error', onError);
-      res.off('aborted', onAborted);
-    };
-    const onEnd = (): void => {
-      settle();
-      const text = chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8');
-      chunks = [];
-      resolve(text);
-    };
-    const onError = (error: Error): void => {
-      settle();
-      reject(error);
-    };
-    const onAborted = (): void => onError(new Error('response aborted'));
-    res.on('data', onData);
-    res.on('end', onEnd);
-    res.on('error', onError);
-    res.on('aborted', onAborted);
-  });
 }
 
 async function toApiError(res: http.IncomingMessage): Promise<ApiError> {
