@@ -121,10 +121,11 @@ async function writeIntent(state: SyncState, keyAlgorithm: KeyAlgorithm | null):
 }
 
 /** The intent record a register step needs, and whether an earlier attempt may have reached the IdP. */
-async function buildIntent(state: SyncState, keyAlgorithm: KeyAlgorithm | null): Promise<{ record: RegistrationRecord; unsettled: boolean }> {
+async function buildIntent(state: SyncState, keyAlgorithm: KeyAlgorithm | null): Promise<{ record: RegistrationRecord; at: string; unsettled: boolean }> {
   const { agent } = state.obs;
   const previous = state.obs.record;
   const key = keyAlgorithm ? await generateSigningKey(keyAlgorithm) : previous?.key;
+  const at = iso(state.now());
   // An intent we did not write in this process, or a registration status remembers but no
   // record holds, may have reached the IdP: keep it unsettled so the IdP is searched first.
   const unsettled = (previous?.intent?.op === 'register' && !state.obs.intentSettled) || (!previous && Boolean(agent.status?.clientId));
@@ -132,11 +133,11 @@ async function buildIntent(state: SyncState, keyAlgorithm: KeyAlgorithm | null):
     ...(previous ?? { uid: agent.metadata.uid, namespace: agent.metadata.namespace, name: agent.metadata.name }),
     softwareId: softwareId({ cluster: state.deps.clusterName, namespace: agent.metadata.namespace, name: agent.metadata.name, uid: agent.metadata.uid }),
     key,
-    intent: { op: 'register', at: iso(state.now()) },
+    intent: { op: 'register', at },
     // A fresh registration satisfies any rotation request already on the object.
     lastRotationRequest: agent.metadata.annotations?.[ROTATE_ANNOTATION] ?? previous?.lastRotationRequest,
   };
-  return { record, unsettled };
+  return { record, at, unsettled };
 }
 
 async function addOurFinalizer(state: SyncState, annotations?: Record<string, string>): Promise<void> {
@@ -152,8 +153,7 @@ const handlers: Handlers = {
 
   async addFinalizer(state, action) {
     if (!action.withIntent) return addOurFinalizer(state);
-    const { record, unsettled } = await buildIntent(state, action.withIntent.keyAlgorithm);
-    const at = record.intent?.at ?? iso(state.now());
+    const { record, at, unsettled } = await buildIntent(state, action.withIntent.keyAlgorithm);
     if (unsettled) {
       // Status names a registration no record holds: the intent must be searchable at once.
       await addOurFinalizer(state);

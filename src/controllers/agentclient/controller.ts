@@ -221,15 +221,12 @@ export function createAgentClientController(options: AgentClientControllerOption
       // cached IdentityProvider: a registry that cannot tell, e.g. without its presence check.)
       const providerName = agent.spec.identityProviderRef.name;
       const providerReason = options.providers.get(providerName)?.reason;
-      if (providerReason === NOT_IN_REGISTRY && identityProvider(providerName) && options.identityProviderSelector) {
-        // Another operator's IdentityProvider (sharding). Should it come to match our selector, the
-        // registry's entry for it wakes this key (providerSource); rechecking on a timer would cost
-        // a reconcile per foreign AgentClient every 30 s.
-        return undefined;
-      }
-      if (providerReason === NOT_YET_DISCOVERED || (providerReason === NOT_IN_REGISTRY && identityProvider(providerName))) {
-        return { requeueAfter: PENDING_PROVIDER_RECHECK_MS };
-      }
+      const unregisteredButCached = providerReason === NOT_IN_REGISTRY && identityProvider(providerName) !== undefined;
+      // With a selector, that is another operator's IdentityProvider (sharding). Should it come to
+      // match our selector, the registry's entry for it wakes this key (providerSource); rechecking
+      // on a timer would cost a reconcile per foreign AgentClient every 30 s.
+      if (unregisteredButCached && options.identityProviderSelector) return undefined;
+      if (providerReason === NOT_YET_DISCOVERED || unregisteredButCached) return { requeueAfter: PENDING_PROVIDER_RECHECK_MS };
       const cached = secrets.get(agentSecretName(agent), agent.metadata.namespace);
       return syncAgentClient({ ...deps, log: ctx.log }, agent, memory, cached, ctx.signal);
     },
