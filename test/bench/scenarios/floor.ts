@@ -9,7 +9,7 @@ import { createAdapter } from '../../../src/idp/registry.ts';
 import { Secrets } from '../../../src/runtime/kube/types.ts';
 import { HttpKubeClient } from '../../../src/runtime/kube/http.ts';
 import { loadKubeConfig } from '../../../src/envtest/index.ts';
-import { applyAgents, agentName, ReadyTracker } from '../agents.ts';
+import { applyAgents, agentName, pool, ReadyTracker } from '../agents.ts';
 import { seconds } from '../context.ts';
 import type { BenchContext } from '../context.ts';
 import { FloorRunner } from '../floor.ts';
@@ -102,11 +102,7 @@ async function measureFloor(
 
 /** Drops the floor's finalizer from its AgentClients so that deleting them completes. */
 async function releaseFinalizers(client: HttpKubeClient, names: string[], concurrency: number): Promise<void> {
-  const queue = [...names];
-  const worker = async (): Promise<void> => {
-    for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
-      await client.patch(AgentClients, name, FLOOR_NAMESPACE, 'merge', { metadata: { finalizers: null } });
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
+  await pool(names.length, concurrency, async (i) => {
+    await client.patch(AgentClients, names[i] ?? '', FLOOR_NAMESPACE, 'merge', { metadata: { finalizers: null } });
+  });
 }

@@ -5,11 +5,11 @@
  * registered at once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IdentityProviders } from '../../../src/controllers/identityprovider/controller.ts';
 import type { KubeObject } from '../../../src/runtime/kube/types.ts';
 import { condition, createEnv, waitReady } from './harness.ts';
 import type { Env } from './harness.ts';
 
-const IdentityProviders = { group: 'agentidentity.dev', version: 'v1alpha1', plural: 'identityproviders', kind: 'IdentityProvider', namespaced: false };
 let env: Env;
 let foreignIdp: string;
 
