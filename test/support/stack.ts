@@ -18,6 +18,7 @@ import type { OperatorOptions, RunningOperator } from '../../src/operator.ts';
 import type { KubeClient } from '../../src/runtime/kube/client.ts';
 import { HttpKubeClient } from '../../src/runtime/kube/http.ts';
 import type { ResourceType } from '../../src/runtime/kube/types.ts';
+import { pollUntil } from './eventually.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -113,19 +114,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 }
 
 /** Polls until `check` returns a value (not undefined/null/false) or the deadline passes. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== null && value !== false) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${last instanceof Error ? last.message : JSON.stringify(last)}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+export function eventually<T>(what: string, check: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
+  return pollUntil(check, { timeoutMs, what }) as Promise<T>;
 }
 
 /**

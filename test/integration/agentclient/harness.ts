@@ -28,6 +28,7 @@ import type { KubeObject, SecretObject } from '../../../src/runtime/kube/types.t
 import { startFaultProxy } from '../../../src/testing/faultproxy.ts';
 import type { FaultProxy } from '../../../src/testing/faultproxy.ts';
 import type { AgentClient, AgentClientSpec } from '../../../src/controllers/agentclient/types.ts';
+import { pollUntil } from '../../support/eventually.ts';
 
 export const RUN_LABEL = 'agentidentity.dev/test-run';
 const IdentityProvidersType = { group: 'agentidentity.dev', version: 'v1alpha1', plural: 'identityproviders', kind: 'IdentityProvider', namespaced: false };
@@ -62,19 +63,8 @@ export interface Env {
 }
 
 /** Polls until `check` returns a value (not undefined/null/false) or the deadline passes. */
-export async function eventually<T>(check: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 30_000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== null && value !== false) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+export function eventually<T>(check: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 30_000, what = 'condition'): Promise<T> {
+  return pollUntil(check, { timeoutMs, what }) as Promise<T>;
 }
 
 export function condition(agent: AgentClient | null, type: string): { status: string; reason: string; message: string } | undefined {

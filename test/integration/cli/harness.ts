@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import type { AgentClient, GrantRevocation } from '../../../src/cli/api.ts';
+import { pollUntil } from '../../support/eventually.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const entry = path.join(root, 'src', 'cli', 'kubectl-agentid.ts');
@@ -133,15 +134,9 @@ export class Cluster {
   }
 }
 
-/** Resolves with the first value `probe` returns that is not undefined, polling every 50 ms. */
-export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/** Resolves with the first value `probe` returns that is not undefined, polling every 50 ms (a throwing probe fails at once). */
+export function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  return pollUntil(probe, { timeoutMs, intervalMs: 50, ready: (v) => v !== undefined, retryErrors: false }) as Promise<T>;
 }
 
 export const condition = (type: string, status: 'True' | 'False' | 'Unknown', reason: string, message = reason) => ({

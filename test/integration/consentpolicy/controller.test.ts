@@ -22,6 +22,7 @@ import type { RunningOperator } from '../../../src/operator.ts';
 import { HttpKubeClient } from '../../../src/runtime/kube/http.ts';
 import { Namespaces } from '../../../src/runtime/kube/types.ts';
 import type { KubeObject, ResourceType } from '../../../src/runtime/kube/types.ts';
+import { notUndefinedOrFalse, pollUntil } from '../../support/eventually.ts';
 
 const AgentClients: ResourceType = { group: 'agentidentity.dev', version: 'v1alpha1', plural: 'agentclients', kind: 'AgentClient', namespaced: true };
 const run = `cpol-${randomBytes(3).toString('hex')}`;
@@ -33,19 +34,8 @@ const seen: string[] = [];
 const nsA = `${run}-a`;
 const nsB = `${run}-b`;
 
-async function eventually<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+function eventually<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 20_000): Promise<T> {
+  return pollUntil(fn, { timeoutMs, what, ready: notUndefinedOrFalse }) as Promise<T>;
 }
 
 function agent(name: string, namespace: string, labels: Record<string, string> = {}): KubeObject {

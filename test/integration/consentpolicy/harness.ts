@@ -29,6 +29,7 @@ import { HttpKubeClient } from '../../../src/runtime/kube/http.ts';
 import { Namespaces, Secrets } from '../../../src/runtime/kube/types.ts';
 import type { KubeObject, ResourceType, SecretObject } from '../../../src/runtime/kube/types.ts';
 import { TEST_ACCOUNTS } from '../idp/env.ts';
+import { notUndefinedOrFalse, pollUntil } from '../../support/eventually.ts';
 
 export const RUN_LABEL = 'agentidentity.dev/test-run';
 export const TENANT_LABEL = 'agentidentity.dev/tenant';
@@ -70,19 +71,8 @@ export function condition(obj: { status?: { conditions?: Cond[] } } | null | und
 }
 
 /** Polls until `check` returns a value (not undefined/false) or the deadline passes. */
-export async function eventually<T>(check: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+export function eventually<T>(check: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 30_000): Promise<T> {
+  return pollUntil(check, { timeoutMs, what, ready: notUndefinedOrFalse }) as Promise<T>;
 }
 
 export async function createPolicyEnv(prefix: string, options: { allowNoPolicy?: boolean } = {}): Promise<PolicyEnv> {

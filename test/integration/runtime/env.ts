@@ -5,6 +5,7 @@ import { inject } from 'vitest';
 import { loadKubeConfig } from '../../../src/envtest/index.ts';
 import { HttpKubeClient } from '../../../src/runtime/kube/http.ts';
 import { Namespaces } from '../../../src/runtime/kube/types.ts';
+import { pollUntil } from '../../support/eventually.ts';
 
 export const log = pino({ level: process.env['RUNTIME_TEST_LOG'] ?? 'silent' });
 
@@ -19,19 +20,8 @@ export async function createNamespace(client: HttpKubeClient, prefix: string): P
 }
 
 /** Poll until `fn` returns a truthy value (real servers are eventually consistent through watches). */
-export async function eventually<T>(fn: () => T | Promise<T>, timeoutMs = 15_000, what = 'condition'): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await fn();
-      if (value) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+export function eventually<T>(fn: () => T | Promise<T>, timeoutMs = 15_000, what = 'condition'): Promise<NonNullable<T>> {
+  return pollUntil(fn, { timeoutMs, what, intervalMs: 50, ready: Boolean }) as Promise<NonNullable<T>>;
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
